@@ -1,0 +1,19 @@
+//! Validated domain types. Parse, don't validate: a value of these types is
+//! valid by construction, so the storage and service layers never re-check.
+
+mod ids;
+mod medical;
+mod person;
+mod registry;
+mod role;
+mod text;
+
+pub use ids::{DoctorId, EntryId, PatientId, UserId};
+pub use medical::{
+    AllergySeverity, DiagnosisStatus, EntryDetails, EntryInput, EntryKind, IcdCode, LoincCode, MedicalEntry,
+    NewMedicalEntry,
+};
+pub use person::{BirthDate, Email, EmergencyContact, LicenceNumber, Password, PersonName, Phone, Sex};
+pub use registry::{Account, CareRelationship, Doctor, DoctorContact, EmergencyContactView, Patient};
+pub use role::Role;
+pub use text::BoundedText;

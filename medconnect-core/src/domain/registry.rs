@@ -1,0 +1,71 @@
+//! Read models of the registries: accounts, patients, doctors and care relationships.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::ids::{DoctorId, PatientId, UserId};
+use super::person::Sex;
+use super::role::Role;
+
+/// An account as administrators and its owner see it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Account {
+    pub id: UserId,
+    pub email: String,
+    pub role: Role,
+    pub active: bool,
+    /// The patient record of a patient account.
+    pub patient_id: Option<PatientId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EmergencyContactView {
+    pub name: String,
+    pub phone: String,
+    pub relationship: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Patient {
+    pub id: PatientId,
+    /// The patient's account, if they can sign in.
+    pub user_id: Option<UserId>,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: NaiveDate,
+    pub sex: Sex,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub emergency_contact: Option<EmergencyContactView>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A doctor as the directory shows them. `contact` is filled only for the doctor
+/// themself and for administrators.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Doctor {
+    pub id: DoctorId,
+    pub given_name: String,
+    pub family_name: String,
+    pub specialty: String,
+    pub licence_number: String,
+    pub contact: Option<DoctorContact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DoctorContact {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A doctor's care of a patient, active while `revoked_at` is empty.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CareRelationship {
+    pub doctor_id: DoctorId,
+    pub patient_id: PatientId,
+    pub granted_by: UserId,
+    pub granted_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,78 @@
+//! MedConnect core: the clinical-data library behind the HTTP server and the Python bindings.
+//!
+//! Everything goes through [`MedConnect`], a cheap-to-clone handle on the database pool,
+//! the token issuer and the password hasher. Every use case takes the [`auth::Actor`]
+//! first and decides access itself, so no adapter can forget to authorise:
+//!
+//! ```no_run
+//! # async fn demo() -> medconnect_core::Result<()> {
+//! use medconnect_core::{Config, MedConnect};
+//! let app = MedConnect::connect(Config::from_env()?).await?;
+//! let tokens = app.login("dr.house@example.org", "a long passphrase").await?;
+//! let actor = app.authenticate(&tokens.access_token).await?;
+//! let me = app.me(&actor).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod pagination;
+pub mod services;
+pub mod store;
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+pub use auth::{Actor, TokenPair};
+pub use config::Config;
+pub use error::{Error, Result};
+pub use pagination::{Page, PageRequest};
+
+/// The handle every adapter holds. Clones share one pool.
+#[derive(Clone)]
+pub struct MedConnect {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    tokens: auth::TokenIssuer,
+    hasher: auth::PasswordHasher,
+}
+
+impl MedConnect {
+    /// Connects to PostgreSQL and applies pending migrations.
+    pub async fn connect(config: Config) -> Result<Self> {
+        let pool = store::connect(&config.database_url, config.max_connections).await?;
+        store::migrate(&pool).await?;
+        Self::with_pool(pool, &config)
+    }
+
+    /// Wraps an existing pool whose schema is already migrated.
+    pub fn with_pool(pool: PgPool, config: &Config) -> Result<Self> {
+        let tokens = auth::TokenIssuer::new(&config.signing_key, config.access_ttl, config.refresh_ttl);
+        let hasher = auth::PasswordHasher::new()?;
+        Ok(Self { inner: Arc::new(Inner { pool, tokens, hasher }) })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    pub(crate) fn tokens(&self) -> &auth::TokenIssuer {
+        &self.inner.tokens
+    }
+
+    pub(crate) fn hasher(&self) -> &auth::PasswordHasher {
+        &self.inner.hasher
+    }
+
+    /// Readiness: the database answers.
+    pub async fn ready(&self) -> Result<()> {
+        sqlx::query("select 1").execute(self.pool()).await?;
+        Ok(())
+    }
+}

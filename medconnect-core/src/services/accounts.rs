@@ -1,0 +1,165 @@
+//! Sign-in, token refresh, sign-out, and account administration.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::record;
+use crate::auth::tokens_internal::{hash_refresh, is_refresh_shaped};
+use crate::auth::{Actor, TokenPair};
+use crate::domain::{Account, Email, Password, PatientId, Role, UserId};
+use crate::error::{Error, Result};
+use crate::pagination::{Page, PageRequest, page_from};
+use crate::store::{sessions, users};
+use crate::MedConnect;
+
+const BAD_CREDENTIALS: &str = "invalid e-mail or password";
+
+/// The first administrator, created from the command line.
+pub struct NewAdmin {
+    pub email: String,
+    pub password: String,
+}
+
+impl MedConnect {
+    /// Signs in with e-mail and password. Unknown e-mails and wrong passwords get the
+    /// same answer after the same argon2 work.
+    pub async fn login(&self, email: &str, password: &str) -> Result<TokenPair> {
+        let account = match Email::parse("email", email) {
+            Ok(email) => users::credentials_by_email(self.pool(), email.as_ref()).await?,
+            Err(_) => None,
+        };
+        let password_ok = self.hasher().verify(password, account.as_ref().map(|a| a.password_hash.as_str())).await?;
+        let Some(account) = account.filter(|_| password_ok) else {
+            return Err(Error::unauthenticated(BAD_CREDENTIALS));
+        };
+        if !account.active {
+            return Err(Error::unauthenticated("this account is deactivated"));
+        }
+        let role = Role::parse(&account.role).map_err(Error::internal)?;
+        let user = UserId(account.id);
+        let mut tx = self.pool().begin().await?;
+        let session = sessions::create(&mut *tx, user).await?;
+        let pair = self.issue_pair(&mut tx, user, role, session).await?;
+        tx.commit().await?;
+        Ok(pair)
+    }
+
+    async fn issue_pair(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        user: UserId,
+        role: Role,
+        session: Uuid,
+    ) -> Result<TokenPair> {
+        let (refresh_token, hash, refresh_expires_at) = self.tokens().new_refresh();
+        sessions::add_refresh_token(&mut *tx, session, &hash, refresh_expires_at).await?;
+        let (access_token, access_expires_at) = self.tokens().issue_access(user, role, session)?;
+        Ok(TokenPair { access_token, access_expires_at, refresh_token, refresh_expires_at })
+    }
+
+    /// Rotates a refresh token. A token that was already rotated is a sign of theft:
+    /// the whole session is revoked, and both holders must sign in again.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {
+        if !is_refresh_shaped(refresh_token) {
+            return Err(Error::unauthenticated("the refresh token is invalid"));
+        }
+        let mut tx = self.pool().begin().await?;
+        let Some(token) = sessions::lock_refresh_token(&mut tx, &hash_refresh(refresh_token)).await? else {
+            return Err(Error::unauthenticated("the refresh token is invalid"));
+        };
+        if token.session_revoked {
+            return Err(Error::unauthenticated("the session has ended"));
+        }
+        if token.rotated {
+            sessions::revoke(&mut *tx, token.session_id, "reuse_detected").await?;
+            let actor = Actor::new(UserId(token.user_id), Role::parse(&token.role)?, token.session_id, None);
+            record(&mut tx, Some(&actor), "session.refresh_reuse", None, Some(token.session_id), "denied").await?;
+            tx.commit().await?;
+            return Err(Error::unauthenticated("the refresh token was already used; the session has been ended"));
+        }
+        if token.expired {
+            return Err(Error::unauthenticated("the refresh token has expired"));
+        }
+        if !token.user_active {
+            return Err(Error::unauthenticated("this account is deactivated"));
+        }
+        sessions::mark_rotated(&mut *tx, token.id).await?;
+        let role = Role::parse(&token.role).map_err(Error::internal)?;
+        let pair = self.issue_pair(&mut tx, UserId(token.user_id), role, token.session_id).await?;
+        tx.commit().await?;
+        Ok(pair)
+    }
+
+    /// Checks an access token and that its account and session are still live.
+    pub async fn authenticate(&self, access_token: &str) -> Result<Actor> {
+        let claims = self.tokens().verify_access(access_token)?;
+        let holder = users::session_holder(self.pool(), claims.sub, claims.sid)
+            .await?
+            .ok_or_else(|| Error::unauthenticated("the access token is invalid"))?;
+        if !holder.active {
+            return Err(Error::unauthenticated("this account is deactivated"));
+        }
+        if holder.session_revoked {
+            return Err(Error::unauthenticated("the session has ended"));
+        }
+        let role = Role::parse(&holder.role).map_err(Error::internal)?;
+        Ok(Actor::new(UserId(claims.sub), role, claims.sid, holder.patient_id.map(PatientId)))
+    }
+
+    /// Ends the caller's session: its refresh token and every access token issued in it stop working.
+    pub async fn logout(&self, actor: &Actor) -> Result<()> {
+        sessions::revoke(self.pool(), actor.session_id, "logout").await
+    }
+
+    /// The caller's own account.
+    pub async fn me(&self, actor: &Actor) -> Result<Account> {
+        users::get(self.pool(), actor.user_id).await?.ok_or(Error::NotFound("account"))
+    }
+
+    /// Creates an administrator. Meant for the `create-admin` command: whoever can run it
+    /// already controls the database.
+    pub async fn create_admin(&self, new: NewAdmin) -> Result<Account> {
+        let email = Email::parse("email", &new.email)?;
+        let password = Password::parse(&new.password)?;
+        let hash = self.hasher().hash(password.expose()).await?;
+        let id = UserId::new();
+        let mut tx = self.pool().begin().await?;
+        users::insert(&mut *tx, id, email.as_ref(), &hash, Role::Admin).await?;
+        record(&mut tx, None, "account.create_admin", None, Some(id.0), "ok").await?;
+        tx.commit().await?;
+        users::get(self.pool(), id).await?.ok_or(Error::NotFound("account"))
+    }
+
+    /// Every account, oldest first (administrators only).
+    pub async fn list_accounts(&self, actor: &Actor, role: Option<Role>, page: &PageRequest) -> Result<Page<Account>> {
+        require_admin(actor)?;
+        let limit = page.limit()?;
+        let after: Option<(DateTime<Utc>, Uuid)> = page.key()?;
+        let rows = users::list(self.pool(), role, after, limit).await?;
+        Ok(page_from(rows, limit, |a| (a.created_at, a.id.0)))
+    }
+
+    /// Activates or deactivates an account (administrators only). Deactivation ends every
+    /// session of the account at once.
+    pub async fn set_account_active(&self, actor: &Actor, user: UserId, active: bool) -> Result<Account> {
+        require_admin(actor)?;
+        if user == actor.user_id && !active {
+            return Err(Error::invalid("user_id", "administrators cannot deactivate their own account"));
+        }
+        let mut tx = self.pool().begin().await?;
+        if !users::set_active(&mut *tx, user, active).await? {
+            return Err(Error::NotFound("account"));
+        }
+        if !active {
+            sessions::revoke_all_of_user(&mut *tx, user, "deactivated").await?;
+        }
+        let action = if active { "account.activate" } else { "account.deactivate" };
+        record(&mut tx, Some(actor), action, None, Some(user.0), "ok").await?;
+        tx.commit().await?;
+        users::get(self.pool(), user).await?.ok_or(Error::NotFound("account"))
+    }
+}
+
+pub(crate) fn require_admin(actor: &Actor) -> Result<()> {
+    if actor.is_admin() { Ok(()) } else { Err(Error::forbidden("only administrators may do this")) }
+}

@@ -1,0 +1,75 @@
+//! The doctor directory.
+
+use super::accounts::require_admin;
+use super::record;
+use crate::auth::Actor;
+use crate::domain::{BoundedText, Doctor, DoctorId, Email, LicenceNumber, Password, Phone, Role, UserId};
+use crate::error::{Error, Result};
+use crate::pagination::{Page, PageRequest, page_from};
+use crate::store::doctors::{self, DoctorRecord};
+use crate::store::users;
+use crate::MedConnect;
+
+/// A doctor to register, with the account they sign in with.
+#[derive(Debug, Clone, Default)]
+pub struct NewDoctor {
+    pub email: String,
+    pub password: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub specialty: String,
+    pub licence_number: String,
+    pub phone: Option<String>,
+    pub contact_email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DoctorQuery {
+    pub specialty: Option<String>,
+    pub page: PageRequest,
+}
+
+impl MedConnect {
+    /// Registers a doctor and their account (administrators only).
+    pub async fn register_doctor(&self, actor: &Actor, new: NewDoctor) -> Result<Doctor> {
+        require_admin(actor)?;
+        let email = Email::parse("email", &new.email)?;
+        let password = Password::parse(&new.password)?;
+        let id = DoctorId::new();
+        let record_ = DoctorRecord {
+            id,
+            given_name: BoundedText::parse("given_name", &new.given_name)?,
+            family_name: BoundedText::parse("family_name", &new.family_name)?,
+            specialty: BoundedText::parse("specialty", &new.specialty)?,
+            licence_number: LicenceNumber::parse("licence_number", &new.licence_number)?,
+            phone: Phone::parse_opt("phone", new.phone.as_deref())?,
+            contact_email: match new.contact_email.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(e) => Some(Email::parse("contact_email", e)?),
+            },
+        };
+        let hash = self.hasher().hash(password.expose()).await?;
+        let mut tx = self.pool().begin().await?;
+        users::insert(&mut *tx, UserId(id.0), email.as_ref(), &hash, Role::Doctor).await?;
+        doctors::insert(&mut *tx, &record_).await?;
+        record(&mut tx, Some(actor), "doctor.create", None, Some(id.0), "ok").await?;
+        let created = doctors::get(&mut *tx, id, true).await?.ok_or(Error::NotFound("doctor"))?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// A doctor's directory entry; contact details only for the doctor and administrators.
+    pub async fn get_doctor(&self, actor: &Actor, doctor: DoctorId) -> Result<Doctor> {
+        let with_contact = actor.is_admin() || actor.doctor_id() == Some(doctor);
+        doctors::get(self.pool(), doctor, with_contact).await?.ok_or(Error::NotFound("doctor"))
+    }
+
+    /// The directory, by name, optionally for one specialty (any signed-in user).
+    pub async fn list_doctors(&self, actor: &Actor, query: &DoctorQuery) -> Result<Page<Doctor>> {
+        let limit = query.page.limit()?;
+        let after = query.page.key()?;
+        let specialty = BoundedText::<100>::parse_opt("specialty", query.specialty.as_deref())?;
+        let rows = doctors::list(self.pool(), specialty.as_ref().map(AsRef::as_ref), after, limit, actor.is_admin()).await?;
+        Ok(page_from(rows, limit, doctors::list_key))
+    }
+}
