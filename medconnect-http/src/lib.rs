@@ -1,1 +1,147 @@
-pub fn x(){}
+//! MedConnect's HTTP adapter: an OpenAPI server over `medconnect-core`.
+
+pub mod api;
+pub mod middleware;
+pub mod problem;
+pub mod settings;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+
+use medconnect_core::MedConnect;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::middleware::CatchPanic;
+use poem::{EndpointExt, IntoEndpoint, Route, Server};
+use poem_openapi::OpenApiService;
+
+use crate::api::{
+    accounts::AccountsApi, auth::AuthApi, doctors::DoctorsApi, health::HealthApi,
+    medical::MedicalApi, patients::PatientsApi,
+};
+pub use crate::settings::HttpSettings;
+
+/// Every operation of the API, in the order the spec lists them.
+pub type AllApis = (
+    AuthApi,
+    PatientsApi,
+    DoctorsApi,
+    MedicalApi,
+    AccountsApi,
+    HealthApi,
+);
+
+/// The OpenAPI service, for serving and for exporting the spec.
+pub fn openapi(public_url: &str) -> OpenApiService<AllApis, ()> {
+    OpenApiService::new(
+        (
+            AuthApi,
+            PatientsApi,
+            DoctorsApi,
+            MedicalApi,
+            AccountsApi,
+            HealthApi,
+        ),
+        "MedConnect",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Clinical-data backend: patients, doctors, medical records and care teams. \
+         Sign in with `POST /login` (or Swagger UI's Authorize button) and send the access \
+         token as `Authorization: Bearer …`. Errors are RFC 9457 problem+json.",
+    )
+    .server(public_url)
+}
+
+/// The whole HTTP application around a core handle.
+pub fn routes(
+    app: MedConnect,
+    settings: &HttpSettings,
+) -> impl poem::Endpoint<Output = poem::Response> + use<> {
+    let api = openapi(&settings.public_url);
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    Route::new()
+        .nest("/", api)
+        .nest("/docs", docs)
+        .at("/openapi.json", spec)
+        .data(app)
+        .with(CatchPanic::new())
+        .catch_all_error(problem::any_error_to_problem)
+        .around(middleware::limit_body(settings.max_body_bytes))
+        .around(middleware::trace_request)
+        .into_endpoint()
+        .map_to_response()
+}
+
+/// A bound, not yet running server. Binding to port 0 picks a free port (tests).
+pub struct Application {
+    addr: SocketAddr,
+    acceptor: poem::listener::TcpAcceptor,
+    app: MedConnect,
+    settings: HttpSettings,
+}
+
+impl Application {
+    pub async fn build(app: MedConnect, settings: HttpSettings) -> std::io::Result<Self> {
+        let acceptor = TcpListener::bind(settings.bind.clone())
+            .into_acceptor()
+            .await?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| std::io::Error::other("listener has no socket address"))?;
+        Ok(Self {
+            addr,
+            acceptor,
+            app,
+            settings,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub async fn run(self) -> std::io::Result<()> {
+        let endpoint = routes(self.app, &self.settings);
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(
+                endpoint,
+                shutdown_signal(),
+                Some(std::time::Duration::from_secs(10)),
+            )
+            .await
+    }
+
+    /// Runs until the future completes (tests stop servers this way).
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
+        let endpoint = routes(self.app, &self.settings);
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(endpoint, stop, None)
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

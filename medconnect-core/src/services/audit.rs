@@ -1,12 +1,12 @@
 //! Reading the audit trail (administrators only).
 
 use super::accounts::require_admin;
+use crate::MedConnect;
 use crate::auth::Actor;
 use crate::domain::PatientId;
 use crate::error::Result;
 use crate::pagination::{Page, PageRequest, page_from};
 use crate::store::audit::{self, AuditRecord};
-use crate::MedConnect;
 
 impl MedConnect {
     /// Audit events oldest first, optionally about one patient.

@@ -8,12 +8,12 @@ mod doctors;
 mod medical;
 mod patients;
 
+pub use crate::store::audit::AuditRecord;
+pub use crate::store::medical::EntryFilter;
 pub use accounts::NewAdmin;
 pub use doctors::{DoctorQuery, NewDoctor};
 pub use medical::EntryQuery;
 pub use patients::{EmergencyContactInput, NewPatient, PatientQuery};
-pub use crate::store::audit::AuditRecord;
-pub use crate::store::medical::EntryFilter;
 
 use sqlx::PgConnection;
 
@@ -54,7 +54,15 @@ async fn authorize_patient(
     let relation = store::patients::relation(&mut *conn, actor, patient).await?;
     let decision = policy::authorize(relation, action);
     if decision.is_err() {
-        record(conn, Some(actor), audit_action, Some(patient), None, "denied").await?;
+        record(
+            conn,
+            Some(actor),
+            audit_action,
+            Some(patient),
+            None,
+            "denied",
+        )
+        .await?;
     }
     decision
 }

@@ -3,7 +3,9 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use crate::domain::{BoundedText, Doctor, DoctorContact, DoctorId, Email, LicenceNumber, PersonName, Phone};
+use crate::domain::{
+    BoundedText, Doctor, DoctorContact, DoctorId, Email, LicenceNumber, PersonName, Phone,
+};
 use crate::error::Result;
 
 pub struct DoctorRecord {
@@ -35,7 +37,10 @@ impl DoctorRow {
             family_name: self.family_name,
             specialty: self.specialty,
             licence_number: self.licence_number,
-            contact: with_contact.then_some(DoctorContact { email: self.contact_email, phone: self.phone }),
+            contact: with_contact.then_some(DoctorContact {
+                email: self.contact_email,
+                phone: self.phone,
+            }),
         }
     }
 }
@@ -65,8 +70,16 @@ pub async fn insert(db: impl PgExecutor<'_>, d: &DoctorRecord) -> Result<()> {
 }
 
 /// Only doctors whose account is active are listed or shown.
-pub async fn get(db: impl PgExecutor<'_>, id: DoctorId, with_contact: bool) -> Result<Option<Doctor>> {
-    let sql = concat!("select ", columns!(), " from doctors d where id = $1 and exists (select 1 from users u where u.id = d.id and u.active)");
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    id: DoctorId,
+    with_contact: bool,
+) -> Result<Option<Doctor>> {
+    let sql = concat!(
+        "select ",
+        columns!(),
+        " from doctors d where id = $1 and exists (select 1 from users u where u.id = d.id and u.active)"
+    );
     let row: Option<DoctorRow> = sqlx::query_as(sql).bind(id.0).fetch_optional(db).await?;
     Ok(row.map(|r| r.into_doctor(with_contact)))
 }
@@ -107,5 +120,8 @@ pub async fn list(
         .bind(i64::from(limit) + 1)
         .fetch_all(db)
         .await?;
-    Ok(rows.into_iter().map(|r| r.into_doctor(with_contact)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| r.into_doctor(with_contact))
+        .collect())
 }

@@ -91,14 +91,18 @@ pub async fn list(
 ) -> Result<Vec<MedicalEntry>> {
     let kinds: Option<Vec<&str>> =
         (!filter.kinds.is_empty()).then(|| filter.kinds.iter().map(|k| k.as_str()).collect());
-    let sql = concat!("select ", columns!(), " from medical_entries
+    let sql = concat!(
+        "select ",
+        columns!(),
+        " from medical_entries
          where patient_id = $1
            and ($2::text[] is null or kind = any($2))
            and ($3::timestamptz is null or effective_at >= $3)
            and ($4::timestamptz is null or effective_at < $4)
            and ($5::timestamptz is null or (effective_at, id) < ($5, $6))
          order by effective_at desc, id desc
-         limit $7");
+         limit $7"
+    );
     let rows: Vec<EntryRow> = sqlx::query_as(sql)
         .bind(patient.0)
         .bind(kinds)

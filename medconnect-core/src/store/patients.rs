@@ -4,13 +4,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use crate::auth::policy::Relation;
 use crate::auth::Actor;
-use crate::domain::{
-    BirthDate, DoctorId, EmergencyContact, EmergencyContactView, Patient, PatientId, PersonName, Phone, Role, Sex,
-    UserId,
-};
+use crate::auth::policy::Relation;
 use crate::domain::BoundedText;
+use crate::domain::{
+    BirthDate, DoctorId, EmergencyContact, EmergencyContactView, Patient, PatientId, PersonName,
+    Phone, Role, Sex, UserId,
+};
 use crate::error::{Error, Result};
 
 /// A validated patient to insert.
@@ -47,9 +47,11 @@ impl TryFrom<PatientRow> for Patient {
     type Error = Error;
     fn try_from(r: PatientRow) -> Result<Self> {
         let emergency_contact = match (r.emergency_contact_name, r.emergency_contact_phone) {
-            (Some(name), Some(phone)) => {
-                Some(EmergencyContactView { name, phone, relationship: r.emergency_contact_relationship })
-            }
+            (Some(name), Some(phone)) => Some(EmergencyContactView {
+                name,
+                phone,
+                relationship: r.emergency_contact_relationship,
+            }),
             _ => None,
         };
         Ok(Patient {
@@ -154,7 +156,11 @@ pub async fn list(
 }
 
 /// What the actor is to the patient; `Stranger` also when the patient does not exist.
-pub async fn relation(db: impl PgExecutor<'_>, actor: &Actor, patient: PatientId) -> Result<Relation> {
+pub async fn relation(
+    db: impl PgExecutor<'_>,
+    actor: &Actor,
+    patient: PatientId,
+) -> Result<Relation> {
     if actor.patient_id == Some(patient) {
         return Ok(Relation::Own);
     }

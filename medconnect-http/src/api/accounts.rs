@@ -1,0 +1,207 @@
+//! Account administration and the audit trail (administrators only).
+
+use chrono::{DateTime, Utc};
+use medconnect_core::MedConnect;
+use medconnect_core::domain::{Account, PatientId, Role, UserId};
+use medconnect_core::services::AuditRecord;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi};
+use uuid::Uuid;
+
+use super::types::{page_of, page_request};
+use super::{ApiTags, Auth};
+use crate::problem::ApiResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum RoleView {
+    Admin,
+    Doctor,
+    Patient,
+}
+
+impl From<Role> for RoleView {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Admin => RoleView::Admin,
+            Role::Doctor => RoleView::Doctor,
+            Role::Patient => RoleView::Patient,
+        }
+    }
+}
+
+impl From<RoleView> for Role {
+    fn from(r: RoleView) -> Self {
+        match r {
+            RoleView::Admin => Role::Admin,
+            RoleView::Doctor => Role::Doctor,
+            RoleView::Patient => Role::Patient,
+        }
+    }
+}
+
+/// An account (never its password).
+#[derive(Debug, Object)]
+#[oai(rename = "Account")]
+pub struct AccountView {
+    pub id: Uuid,
+    pub email: String,
+    pub role: RoleView,
+    /// A deactivated account cannot sign in and its tokens do not work.
+    pub active: bool,
+    /// The patient record of a patient account.
+    pub patient_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Account> for AccountView {
+    fn from(a: Account) -> Self {
+        Self {
+            id: a.id.0,
+            email: a.email,
+            role: a.role.into(),
+            active: a.active,
+            patient_id: a.patient_id.map(|p| p.0),
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+page_of!(AccountPage, AccountView, "A page of accounts.");
+
+/// One audited access.
+#[derive(Debug, Object)]
+#[oai(rename = "AuditEvent")]
+pub struct AuditView {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: Option<String>,
+    /// What was done, such as `medical.read` or `care.grant`.
+    pub action: String,
+    pub patient_id: Option<Uuid>,
+    pub target_id: Option<Uuid>,
+    /// `ok`, or `denied` when the policy refused.
+    pub outcome: String,
+}
+
+impl From<AuditRecord> for AuditView {
+    fn from(r: AuditRecord) -> Self {
+        Self {
+            seq: r.seq,
+            at: r.at,
+            actor_id: r.actor_id,
+            actor_role: r.actor_role,
+            action: r.action,
+            patient_id: r.patient_id,
+            target_id: r.target_id,
+            outcome: r.outcome,
+        }
+    }
+}
+
+page_of!(
+    AuditPage,
+    AuditView,
+    "A page of audit events, oldest first."
+);
+
+/// The result of walking the audit hash chain.
+#[derive(Debug, Object)]
+pub struct AuditVerification {
+    /// True when every row's hash matches its content and its predecessor.
+    pub intact: bool,
+    /// The first row that does not match, if any.
+    pub first_broken_seq: Option<i64>,
+}
+
+pub struct AccountsApi;
+
+#[OpenApi(tag = "ApiTags::Admin")]
+impl AccountsApi {
+    /// List accounts
+    #[oai(path = "/users", method = "get")]
+    async fn list(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        role: Query<Option<RoleView>>,
+        cursor: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<AccountPage>> {
+        let page = page_request(cursor.0, limit.0);
+        Ok(Json(
+            app.list_accounts(&auth.0, role.0.map(Into::into), &page)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Deactivate an account
+    ///
+    /// The account can no longer sign in, and every session it has ends at once.
+    #[oai(path = "/users/:user_id/deactivate", method = "post")]
+    async fn deactivate(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        user_id: Path<Uuid>,
+    ) -> ApiResult<Json<AccountView>> {
+        Ok(Json(
+            app.set_account_active(&auth.0, UserId(user_id.0), false)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Reactivate an account
+    #[oai(path = "/users/:user_id/activate", method = "post")]
+    async fn activate(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        user_id: Path<Uuid>,
+    ) -> ApiResult<Json<AccountView>> {
+        Ok(Json(
+            app.set_account_active(&auth.0, UserId(user_id.0), true)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Read the audit trail
+    #[oai(path = "/audit", method = "get")]
+    async fn audit(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        patient_id: Query<Option<Uuid>>,
+        cursor: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<AuditPage>> {
+        let page = page_request(cursor.0, limit.0);
+        Ok(Json(
+            app.audit_log(&auth.0, patient_id.0.map(PatientId), &page)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Verify the audit trail's hash chain
+    #[oai(path = "/audit/verify", method = "get")]
+    async fn verify(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+    ) -> ApiResult<Json<AuditVerification>> {
+        let broken = app.verify_audit_chain(&auth.0).await?;
+        Ok(Json(AuditVerification {
+            intact: broken.is_none(),
+            first_broken_seq: broken,
+        }))
+    }
+}

@@ -1,0 +1,142 @@
+//! Sign-in, refresh, sign-out and the caller's own account.
+
+use chrono::{DateTime, Utc};
+use medconnect_core::{MedConnect, TokenPair};
+use poem::web::Data;
+use poem_openapi::payload::{Form, Json};
+use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
+
+use super::accounts::AccountView;
+use super::{ApiTags, Auth};
+use crate::problem::ApiResult;
+
+/// E-mail and password.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct Credentials {
+    #[oai(validator(max_length = 254))]
+    pub email: String,
+    #[oai(write_only, validator(max_length = 1024))]
+    pub password: String,
+}
+
+/// The OAuth2 password grant (RFC 6749 §4.3), as Swagger UI's Authorize button sends it.
+#[derive(Debug, Object, serde::Deserialize)]
+pub struct PasswordGrant {
+    /// Must be `password` when sent.
+    pub grant_type: Option<String>,
+    /// The e-mail address.
+    pub username: String,
+    #[oai(write_only)]
+    pub password: String,
+    pub scope: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+#[derive(ApiRequest)]
+pub enum LoginRequest {
+    /// JSON credentials.
+    Json(Json<Credentials>),
+    /// An OAuth2 password-grant form.
+    Form(Form<PasswordGrant>),
+}
+
+/// Tokens for the session just opened or refreshed.
+#[derive(Debug, Object)]
+pub struct TokenResponse {
+    /// A short-lived JWT to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Exchange at `POST /token/refresh` for a new pair; single use.
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+impl From<TokenPair> for TokenResponse {
+    fn from(pair: TokenPair) -> Self {
+        Self {
+            access_token: pair.access_token,
+            token_type: "bearer".into(),
+            expires_in: (pair.access_expires_at - Utc::now()).num_seconds().max(0),
+            refresh_token: pair.refresh_token,
+            refresh_expires_at: pair.refresh_expires_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[oai(validator(max_length = 200))]
+    pub refresh_token: String,
+}
+
+#[derive(ApiResponse)]
+pub enum LoggedOut {
+    /// The session has ended.
+    #[oai(status = 204)]
+    Done,
+}
+
+pub struct AuthApi;
+
+#[OpenApi(tag = "ApiTags::Auth")]
+impl AuthApi {
+    /// Sign in
+    ///
+    /// Takes JSON `{email, password}` or an OAuth2 password-grant form. An unknown e-mail
+    /// and a wrong password get the same answer.
+    #[oai(path = "/login", method = "post")]
+    async fn login(
+        &self,
+        app: Data<&MedConnect>,
+        body: LoginRequest,
+    ) -> ApiResult<Json<TokenResponse>> {
+        let (email, password) = match body {
+            LoginRequest::Json(Json(c)) => (c.email, c.password),
+            LoginRequest::Form(Form(f)) => {
+                if f.grant_type.as_deref().is_some_and(|g| g != "password") {
+                    return Err(medconnect_core::Error::invalid(
+                        "grant_type",
+                        "must be `password`",
+                    )
+                    .into());
+                }
+                (f.username, f.password)
+            }
+        };
+        Ok(Json(app.login(&email, &password).await?.into()))
+    }
+
+    /// Refresh the tokens
+    ///
+    /// Rotates the refresh token. Presenting a refresh token that was already used ends
+    /// the whole session: someone else may hold a copy.
+    #[oai(path = "/token/refresh", method = "post")]
+    async fn refresh(
+        &self,
+        app: Data<&MedConnect>,
+        body: Json<RefreshRequest>,
+    ) -> ApiResult<Json<TokenResponse>> {
+        Ok(Json(app.refresh(&body.refresh_token).await?.into()))
+    }
+
+    /// Sign out
+    ///
+    /// Ends the session: its refresh token and its access tokens stop working.
+    #[oai(path = "/logout", method = "post")]
+    async fn logout(&self, app: Data<&MedConnect>, auth: Auth) -> ApiResult<LoggedOut> {
+        app.logout(&auth.0).await?;
+        Ok(LoggedOut::Done)
+    }
+
+    /// The caller's account
+    #[oai(path = "/me", method = "get")]
+    async fn me(&self, app: Data<&MedConnect>, auth: Auth) -> ApiResult<Json<AccountView>> {
+        Ok(Json(app.me(&auth.0).await?.into()))
+    }
+}

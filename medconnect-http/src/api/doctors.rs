@@ -1,0 +1,154 @@
+//! The doctor directory.
+
+use medconnect_core::MedConnect;
+use medconnect_core::domain::{Doctor, DoctorId};
+use medconnect_core::services::{DoctorQuery, NewDoctor};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
+
+use super::types::{page_of, page_request};
+use super::{ApiTags, Auth};
+use crate::problem::ApiResult;
+
+/// A doctor to register, with the account they will sign in with.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewDoctorRequest {
+    #[oai(validator(max_length = 254))]
+    pub email: String,
+    /// At least 12 characters.
+    #[oai(write_only, validator(max_length = 1024))]
+    pub password: String,
+    #[oai(validator(max_length = 100))]
+    pub given_name: String,
+    #[oai(validator(max_length = 100))]
+    pub family_name: String,
+    #[oai(validator(max_length = 100))]
+    pub specialty: String,
+    /// Unique, letters, digits and dashes.
+    #[oai(validator(max_length = 40))]
+    pub licence_number: String,
+    /// Private: shown only to the doctor and administrators.
+    #[oai(validator(max_length = 32))]
+    pub phone: Option<String>,
+    /// Private: shown only to the doctor and administrators.
+    #[oai(validator(max_length = 254))]
+    pub contact_email: Option<String>,
+}
+
+impl From<NewDoctorRequest> for NewDoctor {
+    fn from(r: NewDoctorRequest) -> Self {
+        NewDoctor {
+            email: r.email,
+            password: r.password,
+            given_name: r.given_name,
+            family_name: r.family_name,
+            specialty: r.specialty,
+            licence_number: r.licence_number,
+            phone: r.phone,
+            contact_email: r.contact_email,
+        }
+    }
+}
+
+/// A doctor's private contact details.
+#[derive(Debug, Object)]
+pub struct DoctorContactView {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A doctor as the directory shows them.
+#[derive(Debug, Object)]
+#[oai(rename = "Doctor")]
+pub struct DoctorView {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub specialty: String,
+    pub licence_number: String,
+    /// Only for the doctor themself and administrators.
+    #[oai(skip_serializing_if_is_none)]
+    pub contact: Option<DoctorContactView>,
+}
+
+impl From<Doctor> for DoctorView {
+    fn from(d: Doctor) -> Self {
+        Self {
+            id: d.id.0,
+            given_name: d.given_name,
+            family_name: d.family_name,
+            specialty: d.specialty,
+            licence_number: d.licence_number,
+            contact: d.contact.map(|c| DoctorContactView {
+                email: c.email,
+                phone: c.phone,
+            }),
+        }
+    }
+}
+
+page_of!(
+    DoctorPage,
+    DoctorView,
+    "A page of the doctor directory, by family name."
+);
+
+#[derive(ApiResponse)]
+pub enum DoctorCreated {
+    /// The doctor and their account were created.
+    #[oai(status = 201)]
+    Created(Json<DoctorView>),
+}
+
+pub struct DoctorsApi;
+
+#[OpenApi(tag = "ApiTags::Doctors")]
+impl DoctorsApi {
+    /// Register a doctor (administrators)
+    #[oai(path = "/doctors", method = "post")]
+    async fn create(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        body: Json<NewDoctorRequest>,
+    ) -> ApiResult<DoctorCreated> {
+        let doctor = app.register_doctor(&auth.0, body.0.into()).await?;
+        Ok(DoctorCreated::Created(Json(doctor.into())))
+    }
+
+    /// A doctor's directory entry
+    #[oai(path = "/doctors/:doctor_id", method = "get")]
+    async fn get(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        doctor_id: Path<Uuid>,
+    ) -> ApiResult<Json<DoctorView>> {
+        Ok(Json(
+            app.get_doctor(&auth.0, DoctorId(doctor_id.0)).await?.into(),
+        ))
+    }
+
+    /// Browse the doctor directory
+    #[oai(path = "/doctors", method = "get")]
+    async fn list(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        /// Only doctors of this specialty (case-insensitive).
+        specialty: Query<Option<String>>,
+        cursor: Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<DoctorPage>> {
+        let query = DoctorQuery {
+            specialty: specialty.0,
+            page: page_request(cursor.0, limit.0),
+        };
+        Ok(Json(app.list_doctors(&auth.0, &query).await?.into()))
+    }
+}

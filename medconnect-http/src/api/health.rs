@@ -1,0 +1,38 @@
+//! Liveness and readiness probes.
+
+use medconnect_core::MedConnect;
+use poem::web::Data;
+use poem_openapi::payload::PlainText;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::ApiTags;
+
+#[derive(ApiResponse)]
+pub enum Readiness {
+    /// The database answers.
+    #[oai(status = 200)]
+    Ready(PlainText<&'static str>),
+    /// The database does not answer.
+    #[oai(status = 503)]
+    NotReady(PlainText<&'static str>),
+}
+
+pub struct HealthApi;
+
+#[OpenApi(tag = "ApiTags::Operations")]
+impl HealthApi {
+    /// Liveness: the process answers
+    #[oai(path = "/health", method = "get")]
+    async fn health(&self) -> PlainText<&'static str> {
+        PlainText("ok")
+    }
+
+    /// Readiness: the database answers
+    #[oai(path = "/ready", method = "get")]
+    async fn ready(&self, app: Data<&MedConnect>) -> Readiness {
+        match app.ready().await {
+            Ok(()) => Readiness::Ready(PlainText("ready")),
+            Err(_) => Readiness::NotReady(PlainText("database unavailable")),
+        }
+    }
+}

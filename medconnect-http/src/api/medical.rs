@@ -1,0 +1,404 @@
+//! Patients' medical records: typed entries, added and listed.
+
+use chrono::{DateTime, Utc};
+use medconnect_core::MedConnect;
+use medconnect_core::domain::{
+    AllergySeverity, DiagnosisStatus, EntryDetails, EntryInput, EntryKind, MedicalEntry,
+    NewMedicalEntry, PatientId,
+};
+use medconnect_core::services::{EntryFilter, EntryQuery};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union};
+use uuid::Uuid;
+
+use super::types::{Date, page_of, page_request};
+use super::{ApiTags, Auth};
+use crate::problem::ApiResult;
+
+/// The kinds of medical entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum EntryKindView {
+    /// An observation or vital sign: LOINC code, value and UCUM unit.
+    Observation,
+    LabResult,
+    /// ICD-10 coded.
+    Diagnosis,
+    Medication,
+    Allergy,
+    /// Free-text clinical note.
+    Note,
+}
+
+impl From<EntryKindView> for EntryKind {
+    fn from(k: EntryKindView) -> Self {
+        match k {
+            EntryKindView::Observation => EntryKind::Observation,
+            EntryKindView::LabResult => EntryKind::LabResult,
+            EntryKindView::Diagnosis => EntryKind::Diagnosis,
+            EntryKindView::Medication => EntryKind::Medication,
+            EntryKindView::Allergy => EntryKind::Allergy,
+            EntryKindView::Note => EntryKind::Note,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum DiagnosisStatusView {
+    Active,
+    Resolved,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum AllergySeverityView {
+    Mild,
+    Moderate,
+    Severe,
+}
+
+/// An observation or vital sign, such as systolic blood pressure `8480-6` in `mm[Hg]`.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct Observation {
+    pub kind: EntryKindView,
+    /// LOINC code, check digit included.
+    #[oai(validator(max_length = 10))]
+    pub code: String,
+    pub value: f64,
+    /// UCUM unit; common spellings (mmHg, bpm, mg/dl) are accepted and normalised.
+    #[oai(validator(max_length = 32))]
+    pub unit: String,
+}
+
+/// A laboratory result.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct LabResult {
+    pub kind: EntryKindView,
+    #[oai(validator(max_length = 10))]
+    pub code: String,
+    pub value: f64,
+    #[oai(validator(max_length = 32))]
+    pub unit: String,
+    #[oai(validator(max_length = 100))]
+    pub reference_range: Option<String>,
+}
+
+/// A diagnosis, ICD-10 coded.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct Diagnosis {
+    pub kind: EntryKindView,
+    /// ICD-10 code such as `I10` or `E11.9`.
+    #[oai(validator(max_length = 10))]
+    pub code: String,
+    #[oai(validator(max_length = 500))]
+    pub description: Option<String>,
+    /// Defaults to `active`.
+    pub status: Option<DiagnosisStatusView>,
+    pub onset: Option<Date>,
+}
+
+/// A medication the patient takes or took.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct Medication {
+    pub kind: EntryKindView,
+    /// INN substance name, such as `amlodipine`.
+    #[oai(validator(max_length = 200))]
+    pub substance: String,
+    #[oai(validator(max_length = 100))]
+    pub dose: String,
+    #[oai(validator(max_length = 50))]
+    pub route: Option<String>,
+    #[oai(validator(max_length = 100))]
+    pub frequency: Option<String>,
+    pub start: Date,
+    /// Absent while the medication is ongoing.
+    pub end: Option<Date>,
+    /// RxNorm concept id.
+    #[oai(validator(max_length = 10))]
+    pub rxnorm: Option<String>,
+}
+
+/// An allergy or intolerance.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct Allergy {
+    pub kind: EntryKindView,
+    #[oai(validator(max_length = 200))]
+    pub substance: String,
+    #[oai(validator(max_length = 500))]
+    pub reaction: String,
+    pub severity: Option<AllergySeverityView>,
+}
+
+/// A clinical note.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct Note {
+    pub kind: EntryKindView,
+    #[oai(validator(max_length = 10000))]
+    pub text: String,
+}
+
+/// The typed content of an entry; `kind` says which.
+#[derive(Debug, Union)]
+#[oai(discriminator_name = "kind")]
+pub enum Entry {
+    #[oai(mapping = "observation")]
+    Observation(Observation),
+    #[oai(mapping = "lab_result")]
+    LabResult(LabResult),
+    #[oai(mapping = "diagnosis")]
+    Diagnosis(Diagnosis),
+    #[oai(mapping = "medication")]
+    Medication(Medication),
+    #[oai(mapping = "allergy")]
+    Allergy(Allergy),
+    #[oai(mapping = "note")]
+    Note(Note),
+}
+
+impl From<Entry> for EntryInput {
+    fn from(e: Entry) -> Self {
+        match e {
+            Entry::Observation(o) => EntryInput::Observation {
+                code: o.code,
+                value: o.value,
+                unit: o.unit,
+            },
+            Entry::LabResult(l) => EntryInput::LabResult {
+                code: l.code,
+                value: l.value,
+                unit: l.unit,
+                reference_range: l.reference_range,
+            },
+            Entry::Diagnosis(d) => EntryInput::Diagnosis {
+                code: d.code,
+                description: d.description,
+                status: d.status.map(|s| match s {
+                    DiagnosisStatusView::Active => DiagnosisStatus::Active,
+                    DiagnosisStatusView::Resolved => DiagnosisStatus::Resolved,
+                }),
+                onset: d.onset.map(|d| d.0),
+            },
+            Entry::Medication(m) => EntryInput::Medication {
+                substance: m.substance,
+                dose: m.dose,
+                route: m.route,
+                frequency: m.frequency,
+                start: m.start.0,
+                end: m.end.map(|d| d.0),
+                rxnorm: m.rxnorm,
+            },
+            Entry::Allergy(a) => EntryInput::Allergy {
+                substance: a.substance,
+                reaction: a.reaction,
+                severity: a.severity.map(|s| match s {
+                    AllergySeverityView::Mild => AllergySeverity::Mild,
+                    AllergySeverityView::Moderate => AllergySeverity::Moderate,
+                    AllergySeverityView::Severe => AllergySeverity::Severe,
+                }),
+            },
+            Entry::Note(n) => EntryInput::Note { text: n.text },
+        }
+    }
+}
+
+fn text<T: AsRef<str>>(t: T) -> String {
+    t.as_ref().to_owned()
+}
+
+impl From<EntryDetails> for Entry {
+    fn from(d: EntryDetails) -> Self {
+        match d {
+            EntryDetails::Observation { code, value, unit } => Entry::Observation(Observation {
+                kind: EntryKindView::Observation,
+                code: text(code),
+                value,
+                unit,
+            }),
+            EntryDetails::LabResult {
+                code,
+                value,
+                unit,
+                reference_range,
+            } => Entry::LabResult(LabResult {
+                kind: EntryKindView::LabResult,
+                code: text(code),
+                value,
+                unit,
+                reference_range: reference_range.map(text),
+            }),
+            EntryDetails::Diagnosis {
+                code,
+                description,
+                status,
+                onset,
+            } => Entry::Diagnosis(Diagnosis {
+                kind: EntryKindView::Diagnosis,
+                code: text(code),
+                description: description.map(text),
+                status: Some(match status {
+                    DiagnosisStatus::Active => DiagnosisStatusView::Active,
+                    DiagnosisStatus::Resolved => DiagnosisStatusView::Resolved,
+                }),
+                onset: onset.map(Date),
+            }),
+            EntryDetails::Medication {
+                substance,
+                dose,
+                route,
+                frequency,
+                start,
+                end,
+                rxnorm,
+            } => Entry::Medication(Medication {
+                kind: EntryKindView::Medication,
+                substance: text(substance),
+                dose: text(dose),
+                route: route.map(text),
+                frequency: frequency.map(text),
+                start: Date(start),
+                end: end.map(Date),
+                rxnorm,
+            }),
+            EntryDetails::Allergy {
+                substance,
+                reaction,
+                severity,
+            } => Entry::Allergy(Allergy {
+                kind: EntryKindView::Allergy,
+                substance: text(substance),
+                reaction: text(reaction),
+                severity: severity.map(|s| match s {
+                    AllergySeverity::Mild => AllergySeverityView::Mild,
+                    AllergySeverity::Moderate => AllergySeverityView::Moderate,
+                    AllergySeverity::Severe => AllergySeverityView::Severe,
+                }),
+            }),
+            EntryDetails::Note { text: t } => Entry::Note(Note {
+                kind: EntryKindView::Note,
+                text: text(t),
+            }),
+        }
+    }
+}
+
+/// An entry to add to a patient's record.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewEntryRequest {
+    pub patient_id: Uuid,
+    /// When it was observed or happened; defaults to now, never in the future.
+    pub effective_at: Option<DateTime<Utc>>,
+    pub entry: Entry,
+}
+
+/// An entry of a patient's record.
+#[derive(Debug, Object)]
+#[oai(rename = "MedicalEntry")]
+pub struct EntryView {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub effective_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    /// The account that added it.
+    pub author_id: Uuid,
+    /// True when the patient entered it themself.
+    pub self_reported: bool,
+    pub entry: Entry,
+}
+
+impl From<MedicalEntry> for EntryView {
+    fn from(e: MedicalEntry) -> Self {
+        Self {
+            id: e.id.0,
+            patient_id: e.patient_id.0,
+            effective_at: e.effective_at,
+            recorded_at: e.recorded_at,
+            author_id: e.author_id.0,
+            self_reported: e.self_reported,
+            entry: e.details.into(),
+        }
+    }
+}
+
+page_of!(
+    EntryPage,
+    EntryView,
+    "A page of a patient's record, newest first."
+);
+
+#[derive(ApiResponse)]
+pub enum EntryCreated {
+    /// The entry was added.
+    #[oai(status = 201)]
+    Created(Json<EntryView>),
+}
+
+pub struct MedicalApi;
+
+#[OpenApi(tag = "ApiTags::MedicalData")]
+impl MedicalApi {
+    /// Add an entry to a patient's record
+    ///
+    /// Doctors add entries for patients in their care; a patient may add self-reported
+    /// entries to their own record. Each kind is validated for its own fields.
+    #[oai(path = "/medical_data", method = "post")]
+    async fn create(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        body: Json<NewEntryRequest>,
+    ) -> ApiResult<EntryCreated> {
+        let body = body.0;
+        let new = NewMedicalEntry {
+            patient_id: PatientId(body.patient_id),
+            effective_at: body.effective_at,
+            entry: body.entry.into(),
+        };
+        let entry = app.add_medical_entry(&auth.0, new).await?;
+        Ok(EntryCreated::Created(Json(entry.into())))
+    }
+
+    /// List a patient's record
+    ///
+    /// Newest first, optionally of some kinds and within `[from, to)`.
+    #[oai(path = "/medical_data/:patient_id", method = "get")]
+    async fn list(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        patient_id: Path<Uuid>,
+        /// Only these kinds (repeat the parameter for several).
+        kind: Query<Vec<EntryKindView>>,
+        /// Only entries effective at or after this time.
+        from: Query<Option<DateTime<Utc>>>,
+        /// Only entries effective before this time.
+        to: Query<Option<DateTime<Utc>>>,
+        cursor: Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<EntryPage>> {
+        let filter = EntryFilter {
+            kinds: kind.0.into_iter().map(Into::into).collect(),
+            from: from.0,
+            to: to.0,
+        };
+        let query = EntryQuery {
+            filter,
+            page: page_request(cursor.0, limit.0),
+        };
+        Ok(Json(
+            app.list_medical_entries(&auth.0, PatientId(patient_id.0), &query)
+                .await?
+                .into(),
+        ))
+    }
+}

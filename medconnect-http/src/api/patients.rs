@@ -1,0 +1,295 @@
+//! The patient registry and care teams.
+
+use chrono::{DateTime, Utc};
+use medconnect_core::MedConnect;
+use medconnect_core::domain::{CareRelationship, DoctorId, Patient, PatientId, Sex};
+use medconnect_core::services::{EmergencyContactInput, NewPatient, PatientQuery};
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use uuid::Uuid;
+
+use super::types::{Date, page_of, page_request};
+use super::{ApiTags, Auth, MaybeAuth};
+use crate::problem::ApiResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum SexView {
+    Female,
+    Male,
+    Other,
+    Unknown,
+}
+
+impl From<Sex> for SexView {
+    fn from(s: Sex) -> Self {
+        match s {
+            Sex::Female => SexView::Female,
+            Sex::Male => SexView::Male,
+            Sex::Other => SexView::Other,
+            Sex::Unknown => SexView::Unknown,
+        }
+    }
+}
+
+impl SexView {
+    fn as_str(self) -> &'static str {
+        match self {
+            SexView::Female => "female",
+            SexView::Male => "male",
+            SexView::Other => "other",
+            SexView::Unknown => "unknown",
+        }
+    }
+}
+
+/// Who to call for a patient.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct EmergencyContact {
+    #[oai(validator(max_length = 200))]
+    pub name: String,
+    #[oai(validator(max_length = 32))]
+    pub phone: String,
+    #[oai(validator(max_length = 100))]
+    pub relationship: Option<String>,
+}
+
+/// A patient to register. Signing up yourself needs `email` and `password`; doctors and
+/// administrators may register a patient without an account.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewPatientRequest {
+    #[oai(validator(max_length = 254))]
+    pub email: Option<String>,
+    /// At least 12 characters.
+    #[oai(write_only, validator(max_length = 1024))]
+    pub password: Option<String>,
+    #[oai(validator(max_length = 100))]
+    pub given_name: String,
+    #[oai(validator(max_length = 100))]
+    pub family_name: String,
+    pub date_of_birth: Date,
+    pub sex: SexView,
+    #[oai(validator(max_length = 32))]
+    pub phone: Option<String>,
+    #[oai(validator(max_length = 500))]
+    pub address: Option<String>,
+    pub emergency_contact: Option<EmergencyContact>,
+}
+
+impl From<NewPatientRequest> for NewPatient {
+    fn from(r: NewPatientRequest) -> Self {
+        NewPatient {
+            email: r.email,
+            password: r.password,
+            given_name: r.given_name,
+            family_name: r.family_name,
+            date_of_birth: Some(r.date_of_birth.0),
+            sex: r.sex.as_str().to_owned(),
+            phone: r.phone,
+            address: r.address,
+            emergency_contact: r.emergency_contact.map(|c| EmergencyContactInput {
+                name: c.name,
+                phone: c.phone,
+                relationship: c.relationship,
+            }),
+        }
+    }
+}
+
+/// A patient's profile.
+#[derive(Debug, Object)]
+#[oai(rename = "Patient")]
+pub struct PatientView {
+    pub id: Uuid,
+    /// The patient's account, when they can sign in.
+    pub user_id: Option<Uuid>,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Date,
+    pub sex: SexView,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub emergency_contact: Option<EmergencyContactOut>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct EmergencyContactOut {
+    pub name: String,
+    pub phone: String,
+    pub relationship: Option<String>,
+}
+
+impl From<Patient> for PatientView {
+    fn from(p: Patient) -> Self {
+        Self {
+            id: p.id.0,
+            user_id: p.user_id.map(|u| u.0),
+            given_name: p.given_name,
+            family_name: p.family_name,
+            date_of_birth: Date(p.date_of_birth),
+            sex: p.sex.into(),
+            phone: p.phone,
+            address: p.address,
+            emergency_contact: p.emergency_contact.map(|c| EmergencyContactOut {
+                name: c.name,
+                phone: c.phone,
+                relationship: c.relationship,
+            }),
+            created_at: p.created_at,
+        }
+    }
+}
+
+page_of!(
+    PatientPage,
+    PatientView,
+    "A page of patients, by family name."
+);
+
+/// A doctor's care of a patient.
+#[derive(Debug, Object)]
+#[oai(rename = "CareRelationship")]
+pub struct CareView {
+    pub doctor_id: Uuid,
+    pub patient_id: Uuid,
+    pub granted_by: Uuid,
+    pub granted_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<CareRelationship> for CareView {
+    fn from(c: CareRelationship) -> Self {
+        Self {
+            doctor_id: c.doctor_id.0,
+            patient_id: c.patient_id.0,
+            granted_by: c.granted_by.0,
+            granted_at: c.granted_at,
+            revoked_at: c.revoked_at,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum PatientCreated {
+    /// The patient was registered.
+    #[oai(status = 201)]
+    Created(Json<PatientView>),
+}
+
+#[derive(ApiResponse)]
+pub enum CareRevoked {
+    /// The doctor's care has ended.
+    #[oai(status = 204)]
+    Done,
+}
+
+pub struct PatientsApi;
+
+#[OpenApi(tag = "ApiTags::Patients")]
+impl PatientsApi {
+    /// Register a patient
+    ///
+    /// Anyone may sign up as a patient with e-mail and password. Doctors and
+    /// administrators may register patients too; a doctor who does is given their care.
+    #[oai(path = "/patients", method = "post")]
+    async fn create(
+        &self,
+        app: Data<&MedConnect>,
+        req: &Request,
+        auth: MaybeAuth,
+        body: Json<NewPatientRequest>,
+    ) -> ApiResult<PatientCreated> {
+        let actor = auth.actor(&app, req).await?;
+        let patient = app.register_patient(actor.as_ref(), body.0.into()).await?;
+        Ok(PatientCreated::Created(Json(patient.into())))
+    }
+
+    /// Read a patient's profile
+    ///
+    /// The patient themself, their doctors in care and administrators; anyone else gets 404.
+    #[oai(path = "/patients/:patient_id", method = "get")]
+    async fn get(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        patient_id: Path<Uuid>,
+    ) -> ApiResult<Json<PatientView>> {
+        Ok(Json(
+            app.get_patient(&auth.0, PatientId(patient_id.0))
+                .await?
+                .into(),
+        ))
+    }
+
+    /// List patients
+    ///
+    /// Administrators see every patient, doctors the patients in their care, and a
+    /// patient themself. Sorted by family name; `name` matches part of either name.
+    #[oai(path = "/patients", method = "get")]
+    async fn list(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        /// Part of the given or family name, case-insensitive.
+        name: Query<Option<String>>,
+        cursor: Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<PatientPage>> {
+        let query = PatientQuery {
+            name: name.0,
+            page: page_request(cursor.0, limit.0),
+        };
+        Ok(Json(app.list_patients(&auth.0, &query).await?.into()))
+    }
+
+    /// The patient's care team
+    #[oai(path = "/patients/:patient_id/care-team", method = "get")]
+    async fn care_team(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        patient_id: Path<Uuid>,
+    ) -> ApiResult<Json<Vec<CareView>>> {
+        let team = app.care_team(&auth.0, PatientId(patient_id.0)).await?;
+        Ok(Json(team.into_iter().map(Into::into).collect()))
+    }
+
+    /// Grant a doctor care of the patient
+    ///
+    /// The patient themself or an administrator. Granting again is harmless.
+    #[oai(path = "/patients/:patient_id/care-team/:doctor_id", method = "post")]
+    async fn grant(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        patient_id: Path<Uuid>,
+        doctor_id: Path<Uuid>,
+    ) -> ApiResult<Json<CareView>> {
+        Ok(Json(
+            app.grant_care(&auth.0, PatientId(patient_id.0), DoctorId(doctor_id.0))
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Revoke a doctor's care of the patient
+    #[oai(path = "/patients/:patient_id/care-team/:doctor_id", method = "delete")]
+    async fn revoke(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        patient_id: Path<Uuid>,
+        doctor_id: Path<Uuid>,
+    ) -> ApiResult<CareRevoked> {
+        app.revoke_care(&auth.0, PatientId(patient_id.0), DoctorId(doctor_id.0))
+            .await?;
+        Ok(CareRevoked::Done)
+    }
+}

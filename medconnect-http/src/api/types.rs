@@ -1,0 +1,93 @@
+//! Shared wire types: dates with a standard OpenAPI format, pagination envelopes.
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use poem_openapi::types::{
+    ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type,
+};
+use serde_json::Value;
+
+/// A calendar date, `YYYY-MM-DD` (OpenAPI `format: date`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Date(pub NaiveDate);
+
+impl Type for Date {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string_date".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "date")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+fn parse_date(s: &str) -> ParseResult<Date> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(Date)
+        .map_err(|_| ParseError::custom("expected a valid date as YYYY-MM-DD"))
+}
+
+impl ParseFromJSON for Date {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value.unwrap_or_default() {
+            Value::String(s) => parse_date(&s),
+            other => Err(ParseError::expected_type(other)),
+        }
+    }
+}
+
+impl ParseFromParameter for Date {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        parse_date(value)
+    }
+}
+
+impl ToJSON for Date {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.format("%Y-%m-%d").to_string()))
+    }
+}
+
+/// Builds the core's page request from the `cursor` and `limit` query parameters.
+pub fn page_request(cursor: Option<String>, limit: Option<u32>) -> medconnect_core::PageRequest {
+    medconnect_core::PageRequest { cursor, limit }
+}
+
+/// Declares a paginated envelope object for an item type.
+macro_rules! page_of {
+    ($name:ident, $item:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, poem_openapi::Object)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; absent on the last page.
+            pub next_cursor: Option<String>,
+        }
+
+        impl<T: Into<$item>> From<medconnect_core::Page<T>> for $name {
+            fn from(page: medconnect_core::Page<T>) -> Self {
+                Self {
+                    items: page.items.into_iter().map(Into::into).collect(),
+                    next_cursor: page.next_cursor,
+                }
+            }
+        }
+    };
+}
+pub(crate) use page_of;

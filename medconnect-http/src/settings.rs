@@ -1,0 +1,50 @@
+//! Settings of the HTTP adapter, from the environment (see `.env.example`).
+
+use medconnect_core::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// `MEDCONNECT_BIND`, default `127.0.0.1:8000`.
+    pub bind: String,
+    /// `MEDCONNECT_PUBLIC_URL`: the base URL clients use, shown in the spec.
+    pub public_url: String,
+    /// `MEDCONNECT_MAX_BODY_BYTES`, default 1 MiB.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8000".into(),
+            public_url: "http://localhost:8000".into(),
+            max_body_bytes: 1 << 20,
+        }
+    }
+}
+
+impl HttpSettings {
+    pub fn from_env() -> Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let mut s = Self::default();
+        if let Some(bind) = var("MEDCONNECT_BIND") {
+            s.bind = bind;
+        }
+        s.public_url = var("MEDCONNECT_PUBLIC_URL").unwrap_or_else(|| {
+            let port = s.bind.rsplit(':').next().unwrap_or("8000");
+            format!("http://localhost:{port}")
+        });
+        if let Some(max) = var("MEDCONNECT_MAX_BODY_BYTES") {
+            s.max_body_bytes = max
+                .parse()
+                .ok()
+                .filter(|n| (1024..=64 << 20).contains(n))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "MEDCONNECT_MAX_BODY_BYTES",
+                        "must be a number of bytes from 1024 to 67108864",
+                    )
+                })?;
+        }
+        Ok(s)
+    }
+}
