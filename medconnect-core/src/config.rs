@@ -33,44 +33,29 @@ impl Config {
     /// key is replaced by a random one (tokens then die with the process).
     pub fn from_env() -> Result<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let database_url =
-            var("DATABASE_URL").ok_or_else(|| Error::invalid("DATABASE_URL", "must be set"))?;
+        let database_url = var("DATABASE_URL").ok_or_else(|| Error::invalid("DATABASE_URL", "must be set"))?;
         let dev = var("MEDCONNECT_DEV").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
         let signing_key = match var("MEDCONNECT_JWT_SECRET") {
             Some(raw) => SigningKey::parse(&raw)?,
             None if dev => SigningKey::random(),
             None => {
-                return Err(Error::invalid(
-                    "MEDCONNECT_JWT_SECRET",
-                    "must be set outside dev mode (MEDCONNECT_DEV=1)",
-                ));
+                return Err(Error::invalid("MEDCONNECT_JWT_SECRET", "must be set outside dev mode (MEDCONNECT_DEV=1)"));
             }
         };
-        let number = |name: &'static str,
-                      default: i64,
-                      range: std::ops::RangeInclusive<i64>|
-         -> Result<i64> {
+        let number = |name: &'static str, default: i64, range: std::ops::RangeInclusive<i64>| -> Result<i64> {
             let value = match var(name) {
                 None => default,
-                Some(v) => v
-                    .trim()
-                    .parse()
-                    .map_err(|_| Error::invalid(name, "must be a whole number"))?,
+                Some(v) => v.trim().parse().map_err(|_| Error::invalid(name, "must be a whole number"))?,
             };
             if !range.contains(&value) {
-                return Err(Error::invalid(
-                    name,
-                    format!("must be between {} and {}", range.start(), range.end()),
-                ));
+                return Err(Error::invalid(name, format!("must be between {} and {}", range.start(), range.end())));
             }
             Ok(value)
         };
         let mut config = Self::new(database_url, signing_key);
-        config.access_ttl =
-            Duration::seconds(number("MEDCONNECT_ACCESS_TTL_SECS", 900, 30..=86_400)?);
+        config.access_ttl = Duration::seconds(number("MEDCONNECT_ACCESS_TTL_SECS", 900, 30..=86_400)?);
         config.refresh_ttl = Duration::days(number("MEDCONNECT_REFRESH_TTL_DAYS", 30, 1..=365)?);
-        config.max_connections =
-            u32::try_from(number("MEDCONNECT_DB_MAX_CONNECTIONS", 10, 1..=500)?).unwrap_or(10);
+        config.max_connections = u32::try_from(number("MEDCONNECT_DB_MAX_CONNECTIONS", 10, 1..=500)?).unwrap_or(10);
         Ok(config)
     }
 }

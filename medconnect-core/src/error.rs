@@ -22,10 +22,7 @@ pub enum Error {
     Forbidden(Cow<'static, str>),
     /// An input field is not acceptable.
     #[error("invalid `{field}`: {reason}")]
-    Invalid {
-        field: Cow<'static, str>,
-        reason: Cow<'static, str>,
-    },
+    Invalid { field: Cow<'static, str>, reason: Cow<'static, str> },
     /// A uniqueness rule would be broken (the field says which).
     #[error("`{field}` is already in use")]
     Conflict { field: &'static str },
@@ -41,14 +38,8 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn invalid(
-        field: impl Into<Cow<'static, str>>,
-        reason: impl Into<Cow<'static, str>>,
-    ) -> Self {
-        Error::Invalid {
-            field: field.into(),
-            reason: reason.into(),
-        }
+    pub fn invalid(field: impl Into<Cow<'static, str>>, reason: impl Into<Cow<'static, str>>) -> Self {
+        Error::Invalid { field: field.into(), reason: reason.into() }
     }
 
     pub fn unauthenticated(reason: impl Into<Cow<'static, str>>) -> Self {
@@ -66,10 +57,7 @@ impl Error {
     /// Prefixes the field of an `Invalid` error, so nested inputs name their full path.
     pub fn within(self, parent: &str) -> Self {
         match self {
-            Error::Invalid { field, reason } => Error::Invalid {
-                field: format!("{parent}.{field}").into(),
-                reason,
-            },
+            Error::Invalid { field, reason } => Error::Invalid { field: format!("{parent}.{field}").into(), reason },
             other => other,
         }
     }
@@ -82,15 +70,11 @@ impl From<sqlx::Error> for Error {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => match db.constraint() {
                 Some("users_email_key") => Error::Conflict { field: "email" },
-                Some("doctors_licence_number_key") => Error::Conflict {
-                    field: "licence_number",
-                },
+                Some("doctors_licence_number_key") => Error::Conflict { field: "licence_number" },
                 Some("patients_user_id_key") => Error::Conflict { field: "user_id" },
                 _ => Error::internal(err),
             },
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                Error::Unavailable("database")
-            }
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => Error::Unavailable("database"),
             _ => Error::internal(err),
         }
     }

@@ -53,16 +53,9 @@ impl MedConnect {
 
     /// Wraps an existing pool whose schema is already migrated.
     pub fn with_pool(pool: PgPool, config: &Config) -> Result<Self> {
-        let tokens =
-            auth::TokenIssuer::new(&config.signing_key, config.access_ttl, config.refresh_ttl);
+        let tokens = auth::TokenIssuer::new(&config.signing_key, config.access_ttl, config.refresh_ttl);
         let hasher = auth::PasswordHasher::new()?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                pool,
-                tokens,
-                hasher,
-            }),
-        })
+        Ok(Self { inner: Arc::new(Inner { pool, tokens, hasher }) })
     }
 
     pub fn pool(&self) -> &PgPool {

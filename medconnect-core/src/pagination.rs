@@ -29,10 +29,7 @@ impl PageRequest {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(_) => Err(Error::invalid(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            )),
+            Some(_) => Err(Error::invalid("limit", format!("must be between 1 and {MAX_LIMIT}"))),
         }
     }
 
@@ -48,24 +45,15 @@ fn decode<K: DeserializeOwned>(cursor: &str) -> Result<K> {
 }
 
 /// Builds a page from `limit + 1` fetched rows: the extra row only says there is more.
-pub fn page_from<T, K: Serialize>(
-    mut rows: Vec<T>,
-    limit: u32,
-    key_of: impl Fn(&T) -> K,
-) -> Page<T> {
+pub fn page_from<T, K: Serialize>(mut rows: Vec<T>, limit: u32, key_of: impl Fn(&T) -> K) -> Page<T> {
     let limit = limit as usize;
     let next_cursor = if rows.len() > limit {
         rows.truncate(limit);
-        rows.last().map(|last| {
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&key_of(last)).unwrap_or_default())
-        })
+        rows.last().map(|last| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&key_of(last)).unwrap_or_default()))
     } else {
         None
     };
-    Page {
-        items: rows,
-        next_cursor,
-    }
+    Page { items: rows, next_cursor }
 }
 
 #[cfg(test)]
@@ -76,35 +64,12 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_refused() {
         let page = page_from(vec![1, 2, 3], 2, |n| (*n, "k".to_string()));
         assert_eq!(page.items, vec![1, 2]);
-        let req = PageRequest {
-            cursor: page.next_cursor,
-            limit: Some(2),
-        };
-        assert_eq!(
-            req.key::<(i32, String)>().expect("decodes"),
-            Some((2, "k".to_string()))
-        );
-        let bad = PageRequest {
-            cursor: Some("not-a-cursor!".into()),
-            limit: None,
-        };
+        let req = PageRequest { cursor: page.next_cursor, limit: Some(2) };
+        assert_eq!(req.key::<(i32, String)>().expect("decodes"), Some((2, "k".to_string())));
+        let bad = PageRequest { cursor: Some("not-a-cursor!".into()), limit: None };
         assert!(bad.key::<(i32, String)>().is_err());
-        assert!(
-            PageRequest {
-                cursor: None,
-                limit: Some(0)
-            }
-            .limit()
-            .is_err()
-        );
-        assert!(
-            PageRequest {
-                cursor: None,
-                limit: Some(101)
-            }
-            .limit()
-            .is_err()
-        );
+        assert!(PageRequest { cursor: None, limit: Some(0) }.limit().is_err());
+        assert!(PageRequest { cursor: None, limit: Some(101) }.limit().is_err());
     }
 
     #[test]

@@ -15,32 +15,18 @@ use poem::{EndpointExt, IntoEndpoint, Route, Server};
 use poem_openapi::OpenApiService;
 
 use crate::api::{
-    accounts::AccountsApi, auth::AuthApi, doctors::DoctorsApi, health::HealthApi,
-    medical::MedicalApi, patients::PatientsApi,
+    accounts::AccountsApi, auth::AuthApi, doctors::DoctorsApi, health::HealthApi, medical::MedicalApi,
+    patients::PatientsApi,
 };
 pub use crate::settings::HttpSettings;
 
 /// Every operation of the API, in the order the spec lists them.
-pub type AllApis = (
-    AuthApi,
-    PatientsApi,
-    DoctorsApi,
-    MedicalApi,
-    AccountsApi,
-    HealthApi,
-);
+pub type AllApis = (AuthApi, PatientsApi, DoctorsApi, MedicalApi, AccountsApi, HealthApi);
 
 /// The OpenAPI service, for serving and for exporting the spec.
 pub fn openapi(public_url: &str) -> OpenApiService<AllApis, ()> {
     OpenApiService::new(
-        (
-            AuthApi,
-            PatientsApi,
-            DoctorsApi,
-            MedicalApi,
-            AccountsApi,
-            HealthApi,
-        ),
+        (AuthApi, PatientsApi, DoctorsApi, MedicalApi, AccountsApi, HealthApi),
         "MedConnect",
         env!("CARGO_PKG_VERSION"),
     )
@@ -53,10 +39,7 @@ pub fn openapi(public_url: &str) -> OpenApiService<AllApis, ()> {
 }
 
 /// The whole HTTP application around a core handle.
-pub fn routes(
-    app: MedConnect,
-    settings: &HttpSettings,
-) -> impl poem::Endpoint<Output = poem::Response> + use<> {
+pub fn routes(app: MedConnect, settings: &HttpSettings) -> impl poem::Endpoint<Output = poem::Response> + use<> {
     let api = openapi(&settings.public_url);
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
@@ -83,20 +66,13 @@ pub struct Application {
 
 impl Application {
     pub async fn build(app: MedConnect, settings: HttpSettings) -> std::io::Result<Self> {
-        let acceptor = TcpListener::bind(settings.bind.clone())
-            .into_acceptor()
-            .await?;
+        let acceptor = TcpListener::bind(settings.bind.clone()).into_acceptor().await?;
         let addr = acceptor
             .local_addr()
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .ok_or_else(|| std::io::Error::other("listener has no socket address"))?;
-        Ok(Self {
-            addr,
-            acceptor,
-            app,
-            settings,
-        })
+        Ok(Self { addr, acceptor, app, settings })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -106,23 +82,14 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         let endpoint = routes(self.app, &self.settings);
         Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(
-                endpoint,
-                shutdown_signal(),
-                Some(std::time::Duration::from_secs(10)),
-            )
+            .run_with_graceful_shutdown(endpoint, shutdown_signal(), Some(std::time::Duration::from_secs(10)))
             .await
     }
 
     /// Runs until the future completes (tests stop servers this way).
-    pub async fn run_until(
-        self,
-        stop: impl std::future::Future<Output = ()> + Send,
-    ) -> std::io::Result<()> {
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send) -> std::io::Result<()> {
         let endpoint = routes(self.app, &self.settings);
-        Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(endpoint, stop, None)
-            .await
+        Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(endpoint, stop, None).await
     }
 }
 
@@ -132,8 +99,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

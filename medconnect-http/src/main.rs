@@ -9,11 +9,7 @@ use medconnect_core::{Config, MedConnect};
 use medconnect_http::{Application, HttpSettings, openapi, telemetry};
 
 #[derive(Parser)]
-#[command(
-    name = "medconnect",
-    version,
-    about = "MedConnect clinical-data server"
-)]
+#[command(name = "medconnect", version, about = "MedConnect clinical-data server")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -56,17 +52,14 @@ async fn main() -> anyhow::Result<()> {
 
 async fn connect() -> anyhow::Result<MedConnect> {
     let config = Config::from_env().context("configuration")?;
-    MedConnect::connect(config)
-        .await
-        .context("connecting to PostgreSQL and applying migrations")
+    MedConnect::connect(config).await.context("connecting to PostgreSQL and applying migrations")
 }
 
 async fn serve() -> anyhow::Result<()> {
     let settings = HttpSettings::from_env().context("configuration")?;
     let app = connect().await?;
-    let server = Application::build(app, settings.clone())
-        .await
-        .with_context(|| format!("binding {}", settings.bind))?;
+    let server =
+        Application::build(app, settings.clone()).await.with_context(|| format!("binding {}", settings.bind))?;
     tracing::info!(addr = %server.addr(), docs = %format!("{}/docs", settings.public_url), "MedConnect listening");
     server.run().await?;
     Ok(())
@@ -85,9 +78,6 @@ async fn create_admin(email: String) -> anyhow::Result<()> {
     };
     let app = connect().await?;
     let account = app.create_admin(NewAdmin { email, password }).await?;
-    eprintln!(
-        "administrator {} created with id {}",
-        account.email, account.id
-    );
+    eprintln!("administrator {} created with id {}", account.email, account.id);
     Ok(())
 }

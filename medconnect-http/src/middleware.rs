@@ -20,11 +20,7 @@ pub async fn trace_request<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Resul
         .headers()
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
@@ -50,10 +46,7 @@ pub async fn trace_request<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Resul
 /// Refuses bodies larger than `max` bytes with 413, whether or not they declare a length.
 pub fn limit_body<E: Endpoint + 'static>(
     max: usize,
-) -> impl Fn(
-    Arc<E>,
-    Request,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = poem::Result<Response>> + Send>>
+) -> impl Fn(Arc<E>, Request) -> std::pin::Pin<Box<dyn std::future::Future<Output = poem::Result<Response>> + Send>>
 + Send
 + Sync
 + 'static {

@@ -30,12 +30,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(
-        status: StatusCode,
-        slug: &str,
-        detail: impl Into<String>,
-        field: Option<String>,
-    ) -> Self {
+    pub fn new(status: StatusCode, slug: &str, detail: impl Into<String>, field: Option<String>) -> Self {
         Self {
             kind: format!("/problems/{slug}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -48,15 +43,9 @@ impl Problem {
     pub fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = self.to_json().map(|v| v.to_string()).unwrap_or_default();
-        let mut resp = Response::builder()
-            .status(status)
-            .content_type(PROBLEM_JSON)
-            .body(body);
+        let mut resp = Response::builder().status(status).content_type(PROBLEM_JSON).body(body);
         if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
         resp
     }
@@ -70,57 +59,33 @@ pub struct ApiError(#[from] pub Error);
 impl ApiError {
     fn problem(&self) -> Problem {
         match &self.0 {
-            Error::NotFound(what) => Problem::new(
-                StatusCode::NOT_FOUND,
-                "not-found",
-                format!("{what} not found"),
-                None,
-            ),
-            Error::Unauthenticated(why) => Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                why.as_ref(),
-                None,
-            ),
-            Error::Forbidden(why) => {
-                Problem::new(StatusCode::FORBIDDEN, "forbidden", why.as_ref(), None)
+            Error::NotFound(what) => {
+                Problem::new(StatusCode::NOT_FOUND, "not-found", format!("{what} not found"), None)
             }
+            Error::Unauthenticated(why) => {
+                Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", why.as_ref(), None)
+            }
+            Error::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, "forbidden", why.as_ref(), None),
             Error::Invalid { field, .. } => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-input",
                 self.0.to_string(),
                 Some(field.to_string()),
             ),
-            Error::Conflict { field } => Problem::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                self.0.to_string(),
-                Some((*field).to_owned()),
-            ),
-            Error::RateLimited => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                "too many requests",
-                None,
-            ),
+            Error::Conflict { field } => {
+                Problem::new(StatusCode::CONFLICT, "conflict", self.0.to_string(), Some((*field).to_owned()))
+            }
+            Error::RateLimited => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "too many requests", None)
+            }
             Error::Unavailable(what) => {
                 tracing::warn!(dependency = what, "dependency unavailable");
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    format!("{what} is unavailable"),
-                    None,
-                )
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{what} is unavailable"), None)
             }
             Error::Internal(source) => {
                 // The source names the failing operation; it carries no request values.
                 tracing::error!(error = %source, "internal error");
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                    None,
-                )
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error", None)
             }
         }
     }
@@ -153,20 +118,11 @@ impl ApiError {
 
 /// The error statuses every operation may answer, documented once.
 const DOCUMENTED: &[(u16, &str)] = &[
-    (
-        400,
-        "The request is malformed: bad JSON, unknown field, bad UUID or date.",
-    ),
-    (
-        401,
-        "No valid access token: missing, expired, revoked, or of the wrong type.",
-    ),
+    (400, "The request is malformed: bad JSON, unknown field, bad UUID or date."),
+    (401, "No valid access token: missing, expired, revoked, or of the wrong type."),
     (403, "The caller's role may not do this."),
     (404, "No such record, or one the caller may not see."),
-    (
-        409,
-        "A unique field (e-mail, licence number) is already in use.",
-    ),
+    (409, "A unique field (e-mail, licence number) is already in use."),
     (413, "The request body is too large."),
     (422, "A field is invalid; `field` names it."),
     (500, "An internal error."),
@@ -182,10 +138,7 @@ impl ApiResponse for ApiError {
                     description,
                     status: Some(*status),
                     status_range: None,
-                    content: vec![MetaMediaType {
-                        content_type: PROBLEM_JSON,
-                        schema: Problem::schema_ref(),
-                    }],
+                    content: vec![MetaMediaType { content_type: PROBLEM_JSON, schema: Problem::schema_ref() }],
                     headers: vec![],
                 })
                 .collect(),
@@ -208,15 +161,9 @@ pub async fn any_error_to_problem(err: poem::Error) -> Response {
     let status = err.status();
     let (slug, detail) = match status {
         StatusCode::NOT_FOUND => ("not-found", "no such endpoint".to_owned()),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method-not-allowed",
-            "method not allowed on this endpoint".to_owned(),
-        ),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "method not allowed on this endpoint".to_owned()),
         StatusCode::PAYLOAD_TOO_LARGE => ("too-large", "the request body is too large".to_owned()),
-        StatusCode::UNAUTHORIZED => (
-            "unauthenticated",
-            "a bearer access token is required".to_owned(),
-        ),
+        StatusCode::UNAUTHORIZED => ("unauthenticated", "a bearer access token is required".to_owned()),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", err.to_string()),
         s if s.is_server_error() => {
             tracing::error!(error = %err, "unhandled server error");

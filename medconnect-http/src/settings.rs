@@ -14,11 +14,7 @@ pub struct HttpSettings {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self {
-            bind: "127.0.0.1:8000".into(),
-            public_url: "http://localhost:8000".into(),
-            max_body_bytes: 1 << 20,
-        }
+        Self { bind: "127.0.0.1:8000".into(), public_url: "http://localhost:8000".into(), max_body_bytes: 1 << 20 }
     }
 }
 
@@ -34,16 +30,9 @@ impl HttpSettings {
             format!("http://localhost:{port}")
         });
         if let Some(max) = var("MEDCONNECT_MAX_BODY_BYTES") {
-            s.max_body_bytes = max
-                .parse()
-                .ok()
-                .filter(|n| (1024..=64 << 20).contains(n))
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "MEDCONNECT_MAX_BODY_BYTES",
-                        "must be a number of bytes from 1024 to 67108864",
-                    )
-                })?;
+            s.max_body_bytes = max.parse().ok().filter(|n| (1024..=64 << 20).contains(n)).ok_or_else(|| {
+                Error::invalid("MEDCONNECT_MAX_BODY_BYTES", "must be a number of bytes from 1024 to 67108864")
+            })?;
         }
         Ok(s)
     }

@@ -14,18 +14,8 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub(crate) fn new(
-        user_id: UserId,
-        role: Role,
-        session_id: uuid::Uuid,
-        patient_id: Option<PatientId>,
-    ) -> Self {
-        Self {
-            user_id,
-            role,
-            session_id,
-            patient_id,
-        }
+    pub(crate) fn new(user_id: UserId, role: Role, session_id: uuid::Uuid, patient_id: Option<PatientId>) -> Self {
+        Self { user_id, role, session_id, patient_id }
     }
 
     /// The caller's doctor id, when the caller is a doctor.

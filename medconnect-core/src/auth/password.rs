@@ -20,33 +20,23 @@ impl PasswordHasher {
     pub fn new() -> Result<Self> {
         let random: [u8; 24] = rand::random();
         let decoy = hash_blocking(&random)?;
-        Ok(Self {
-            decoy: decoy.into(),
-        })
+        Ok(Self { decoy: decoy.into() })
     }
 
     pub async fn hash(&self, password: &str) -> Result<String> {
         let password = password.as_bytes().to_vec();
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
-            .await
-            .map_err(Error::internal)?
+        tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(Error::internal)?
     }
 
     /// Verifies `password` against `stored`, or against the decoy when there is no stored hash.
     /// Returns true only for a real hash that matches.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool> {
         let is_real = stored.is_some();
-        let hash = stored
-            .map(str::to_owned)
-            .unwrap_or_else(|| self.decoy.to_string());
+        let hash = stored.map(str::to_owned).unwrap_or_else(|| self.decoy.to_string());
         let password = password.as_bytes().to_vec();
         let matches = tokio::task::spawn_blocking(move || {
             let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
-            Ok::<_, Error>(
-                Argon2::default()
-                    .verify_password(&password, &parsed)
-                    .is_ok(),
-            )
+            Ok::<_, Error>(Argon2::default().verify_password(&password, &parsed).is_ok())
         })
         .await
         .map_err(Error::internal)??;
@@ -55,8 +45,5 @@ impl PasswordHasher {
 }
 
 fn hash_blocking(password: &[u8]) -> Result<String> {
-    Argon2::default()
-        .hash_password(password)
-        .map(|h| h.to_string())
-        .map_err(Error::internal)
+    Argon2::default().hash_password(password).map(|h| h.to_string()).map_err(Error::internal)
 }

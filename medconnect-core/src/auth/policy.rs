@@ -37,13 +37,11 @@ pub fn authorize(relation: Relation, action: PatientAction) -> Result<()> {
         (Stranger, _) => Err(Error::NotFound("patient")),
         (Own, _) => Ok(()),
         (InCare, ReadProfile | ReadRecords | AddRecord | ReadCareTeam) => Ok(()),
-        (InCare, ManageCareTeam) => Err(Error::forbidden(
-            "only the patient or an administrator may change the care team",
-        )),
+        (InCare, ManageCareTeam) => {
+            Err(Error::forbidden("only the patient or an administrator may change the care team"))
+        }
         (Admin, ReadProfile | ReadCareTeam | ManageCareTeam) => Ok(()),
-        (Admin, ReadRecords | AddRecord) => Err(Error::forbidden(
-            "administrators do not access health records",
-        )),
+        (Admin, ReadRecords | AddRecord) => Err(Error::forbidden("administrators do not access health records")),
     }
 }
 
@@ -55,17 +53,8 @@ mod tests {
 
     #[test]
     fn strangers_learn_nothing() {
-        for action in [
-            ReadProfile,
-            ReadRecords,
-            AddRecord,
-            ReadCareTeam,
-            ManageCareTeam,
-        ] {
-            assert!(matches!(
-                authorize(Stranger, action),
-                Err(Error::NotFound(_))
-            ));
+        for action in [ReadProfile, ReadRecords, AddRecord, ReadCareTeam, ManageCareTeam] {
+            assert!(matches!(authorize(Stranger, action), Err(Error::NotFound(_))));
             assert!(authorize(Own, action).is_ok());
         }
     }
@@ -74,23 +63,14 @@ mod tests {
     fn doctors_in_care_keep_records_but_do_not_manage_the_team() {
         assert!(authorize(InCare, ReadRecords).is_ok());
         assert!(authorize(InCare, AddRecord).is_ok());
-        assert!(matches!(
-            authorize(InCare, ManageCareTeam),
-            Err(Error::Forbidden(_))
-        ));
+        assert!(matches!(authorize(InCare, ManageCareTeam), Err(Error::Forbidden(_))));
     }
 
     #[test]
     fn admins_manage_accounts_not_health_data() {
         assert!(authorize(Admin, ReadProfile).is_ok());
         assert!(authorize(Admin, ManageCareTeam).is_ok());
-        assert!(matches!(
-            authorize(Admin, ReadRecords),
-            Err(Error::Forbidden(_))
-        ));
-        assert!(matches!(
-            authorize(Admin, AddRecord),
-            Err(Error::Forbidden(_))
-        ));
+        assert!(matches!(authorize(Admin, ReadRecords), Err(Error::Forbidden(_))));
+        assert!(matches!(authorize(Admin, AddRecord), Err(Error::Forbidden(_))));
     }
 }

@@ -28,21 +28,13 @@ impl SigningKey {
     pub fn parse(raw: &str) -> Result<Self> {
         let bytes = raw.as_bytes();
         if bytes.len() < Self::MIN_BYTES {
-            return Err(Error::invalid(
-                "MEDCONNECT_JWT_SECRET",
-                format!("must be at least {} bytes", Self::MIN_BYTES),
-            ));
+            return Err(Error::invalid("MEDCONNECT_JWT_SECRET", format!("must be at least {} bytes", Self::MIN_BYTES)));
         }
         let distinct = bytes.iter().collect::<std::collections::HashSet<_>>().len();
         let lower = raw.to_ascii_lowercase();
-        let placeholder = ["changeme", "change-me", "secret", "password", "example"]
-            .iter()
-            .any(|w| lower.contains(w));
+        let placeholder = ["changeme", "change-me", "secret", "password", "example"].iter().any(|w| lower.contains(w));
         if distinct < 12 || placeholder {
-            return Err(Error::invalid(
-                "MEDCONNECT_JWT_SECRET",
-                "is too weak: use 32 or more random bytes",
-            ));
+            return Err(Error::invalid("MEDCONNECT_JWT_SECRET", "is too weak: use 32 or more random bytes"));
         }
         Ok(Self(SecretString::from(raw.to_owned())))
     }
@@ -103,12 +95,7 @@ impl TokenIssuer {
         }
     }
 
-    pub fn issue_access(
-        &self,
-        user: UserId,
-        role: Role,
-        session: Uuid,
-    ) -> Result<(String, DateTime<Utc>)> {
+    pub fn issue_access(&self, user: UserId, role: Role, session: Uuid) -> Result<(String, DateTime<Utc>)> {
         let now = Utc::now();
         let expires = now + self.access_ttl;
         let claims = AccessClaims {
@@ -121,29 +108,26 @@ impl TokenIssuer {
             iss: ISSUER.to_owned(),
             typ: ACCESS_TYPE.to_owned(),
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(Error::internal)?;
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)?;
         Ok((token, expires))
     }
 
     /// Checks signature, algorithm (HS256 only, so `alg: none` fails), expiry, issuer and type.
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims> {
         if token.starts_with(REFRESH_PREFIX) {
-            return Err(Error::unauthenticated(
-                "a refresh token is not an access token",
-            ));
+            return Err(Error::unauthenticated("a refresh token is not an access token"));
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 0;
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation)
-            .map_err(|err| match err.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    Error::unauthenticated("the access token has expired")
-                }
-                _ => Error::unauthenticated("the access token is invalid"),
-            })?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation).map_err(|err| match err
+            .kind()
+        {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => Error::unauthenticated("the access token has expired"),
+            _ => Error::unauthenticated("the access token is invalid"),
+        })?;
         if data.claims.typ != ACCESS_TYPE {
             return Err(Error::unauthenticated("the token is not an access token"));
         }
@@ -173,11 +157,7 @@ mod tests {
     use super::*;
 
     fn issuer() -> TokenIssuer {
-        TokenIssuer::new(
-            &SigningKey::random(),
-            Duration::minutes(15),
-            Duration::days(30),
-        )
+        TokenIssuer::new(&SigningKey::random(), Duration::minutes(15), Duration::days(30))
     }
 
     #[test]
@@ -192,61 +172,31 @@ mod tests {
     fn access_tokens_round_trip() {
         let issuer = issuer();
         let (user, session) = (UserId::new(), Uuid::new_v4());
-        let (token, _) = issuer
-            .issue_access(user, Role::Doctor, session)
-            .expect("issue");
+        let (token, _) = issuer.issue_access(user, Role::Doctor, session).expect("issue");
         let claims = issuer.verify_access(&token).expect("verify");
-        assert_eq!(
-            (claims.sub, claims.role, claims.sid),
-            (user.0, Role::Doctor, session)
-        );
+        assert_eq!((claims.sub, claims.role, claims.sid), (user.0, Role::Doctor, session));
     }
 
     #[test]
     fn foreign_tampered_and_unsigned_tokens_are_refused() {
         let issuer = issuer();
-        let (token, _) = issuer
-            .issue_access(UserId::new(), Role::Patient, Uuid::new_v4())
-            .expect("issue");
-        assert!(
-            super::TokenIssuer::verify_access(&self::issuer(), &token).is_err(),
-            "another key"
-        );
+        let (token, _) = issuer.issue_access(UserId::new(), Role::Patient, Uuid::new_v4()).expect("issue");
+        assert!(super::TokenIssuer::verify_access(&self::issuer(), &token).is_err(), "another key");
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
-        let payload =
-            String::from_utf8(URL_SAFE_NO_PAD.decode(&parts[1]).expect("b64")).expect("utf8");
+        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(&parts[1]).expect("b64")).expect("utf8");
         parts[1] = URL_SAFE_NO_PAD.encode(payload.replace("\"patient\"", "\"admin\""));
-        assert!(
-            issuer.verify_access(&parts.join(".")).is_err(),
-            "tampered role"
-        );
+        assert!(issuer.verify_access(&parts.join(".")).is_err(), "tampered role");
         let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-        assert!(
-            issuer
-                .verify_access(&format!("{none_header}.{}.", parts[1]))
-                .is_err(),
-            "alg none"
-        );
+        assert!(issuer.verify_access(&format!("{none_header}.{}.", parts[1])).is_err(), "alg none");
         let (refresh, _, _) = issuer.new_refresh();
-        assert!(
-            issuer.verify_access(&refresh).is_err(),
-            "refresh token as access token"
-        );
+        assert!(issuer.verify_access(&refresh).is_err(), "refresh token as access token");
     }
 
     #[test]
     fn expired_tokens_are_refused() {
-        let issuer = TokenIssuer::new(
-            &SigningKey::random(),
-            Duration::seconds(-10),
-            Duration::days(1),
-        );
-        let (token, _) = issuer
-            .issue_access(UserId::new(), Role::Admin, Uuid::new_v4())
-            .expect("issue");
-        assert!(
-            matches!(issuer.verify_access(&token), Err(Error::Unauthenticated(m)) if m.contains("expired"))
-        );
+        let issuer = TokenIssuer::new(&SigningKey::random(), Duration::seconds(-10), Duration::days(1));
+        let (token, _) = issuer.issue_access(UserId::new(), Role::Admin, Uuid::new_v4()).expect("issue");
+        assert!(matches!(issuer.verify_access(&token), Err(Error::Unauthenticated(m)) if m.contains("expired")));
     }
 
     #[test]

@@ -42,15 +42,9 @@ impl EntryKind {
     }
 
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, Error> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == raw.trim())
-            .ok_or_else(|| {
-                Error::invalid(
-                    field,
-                    "must be one of observation, lab_result, diagnosis, medication, allergy, note",
-                )
-            })
+        Self::ALL.into_iter().find(|k| k.as_str() == raw.trim()).ok_or_else(|| {
+            Error::invalid(field, "must be one of observation, lab_result, diagnosis, medication, allergy, note")
+        })
     }
 }
 
@@ -108,12 +102,7 @@ pub struct IcdCode(String);
 
 impl IcdCode {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, Error> {
-        let compact: String = raw
-            .trim()
-            .to_ascii_uppercase()
-            .chars()
-            .filter(|c| *c != '.')
-            .collect();
+        let compact: String = raw.trim().to_ascii_uppercase().chars().filter(|c| *c != '.').collect();
         let bytes = compact.as_bytes();
         let ok = (3..=7).contains(&bytes.len())
             && bytes[0].is_ascii_uppercase()
@@ -122,16 +111,9 @@ impl IcdCode {
             && bytes[3..].iter().all(u8::is_ascii_alphanumeric)
             && raw.trim().matches('.').count() <= 1;
         if !ok {
-            return Err(Error::invalid(
-                field,
-                "must be an ICD-10 code like I10 or E11.9",
-            ));
+            return Err(Error::invalid(field, "must be an ICD-10 code like I10 or E11.9"));
         }
-        let code = if compact.len() > 3 {
-            format!("{}.{}", &compact[..3], &compact[3..])
-        } else {
-            compact
-        };
+        let code = if compact.len() > 3 { format!("{}.{}", &compact[..3], &compact[3..]) } else { compact };
         Ok(Self(code))
     }
 }
@@ -212,13 +194,13 @@ impl EntryDetails {
     /// The searchable projection stored beside the payload: code, numeric value, unit.
     pub fn projection(&self) -> (Option<&str>, Option<f64>, Option<&str>) {
         match self {
-            EntryDetails::Observation { code, value, unit }
-            | EntryDetails::LabResult {
-                code, value, unit, ..
-            } => (Some(code.as_ref()), Some(*value), Some(unit.as_str())),
+            EntryDetails::Observation { code, value, unit } | EntryDetails::LabResult { code, value, unit, .. } => {
+                (Some(code.as_ref()), Some(*value), Some(unit.as_str()))
+            }
             EntryDetails::Diagnosis { code, .. } => (Some(code.as_ref()), None, None),
-            EntryDetails::Medication { substance, .. }
-            | EntryDetails::Allergy { substance, .. } => (Some(substance.as_ref()), None, None),
+            EntryDetails::Medication { substance, .. } | EntryDetails::Allergy { substance, .. } => {
+                (Some(substance.as_ref()), None, None)
+            }
             EntryDetails::Note { .. } => (None, None, None),
         }
     }
@@ -270,28 +252,12 @@ impl EntryInput {
                 let (code, value, unit) = measurement(&code, value, &unit)?;
                 EntryDetails::Observation { code, value, unit }
             }
-            EntryInput::LabResult {
-                code,
-                value,
-                unit,
-                reference_range,
-            } => {
+            EntryInput::LabResult { code, value, unit, reference_range } => {
                 let (code, value, unit) = measurement(&code, value, &unit)?;
-                let reference_range =
-                    BoundedText::parse_opt("reference_range", reference_range.as_deref())?;
-                EntryDetails::LabResult {
-                    code,
-                    value,
-                    unit,
-                    reference_range,
-                }
+                let reference_range = BoundedText::parse_opt("reference_range", reference_range.as_deref())?;
+                EntryDetails::LabResult { code, value, unit, reference_range }
             }
-            EntryInput::Diagnosis {
-                code,
-                description,
-                status,
-                onset,
-            } => {
+            EntryInput::Diagnosis { code, description, status, onset } => {
                 if onset.is_some_and(|d| d > Utc::now().date_naive()) {
                     return Err(Error::invalid("onset", "must not be in the future"));
                 }
@@ -302,15 +268,7 @@ impl EntryInput {
                     onset,
                 }
             }
-            EntryInput::Medication {
-                substance,
-                dose,
-                route,
-                frequency,
-                start,
-                end,
-                rxnorm,
-            } => {
+            EntryInput::Medication { substance, dose, route, frequency, start, end, rxnorm } => {
                 if end.is_some_and(|end| end < start) {
                     return Err(Error::invalid("end", "must not be before `start`"));
                 }
@@ -319,14 +277,9 @@ impl EntryInput {
                 }
                 let rxnorm = match rxnorm.as_deref().map(str::trim) {
                     None | Some("") => None,
-                    Some(id) if id.len() <= 10 && id.chars().all(|c| c.is_ascii_digit()) => {
-                        Some(id.to_owned())
-                    }
+                    Some(id) if id.len() <= 10 && id.chars().all(|c| c.is_ascii_digit()) => Some(id.to_owned()),
                     Some(_) => {
-                        return Err(Error::invalid(
-                            "rxnorm",
-                            "must be a numeric RxNorm concept id",
-                        ));
+                        return Err(Error::invalid("rxnorm", "must be a numeric RxNorm concept id"));
                     }
                 };
                 EntryDetails::Medication {
@@ -339,18 +292,12 @@ impl EntryInput {
                     rxnorm,
                 }
             }
-            EntryInput::Allergy {
-                substance,
-                reaction,
-                severity,
-            } => EntryDetails::Allergy {
+            EntryInput::Allergy { substance, reaction, severity } => EntryDetails::Allergy {
                 substance: BoundedText::parse("substance", &substance)?,
                 reaction: BoundedText::parse("reaction", &reaction)?,
                 severity,
             },
-            EntryInput::Note { text } => EntryDetails::Note {
-                text: BoundedText::parse("text", &text)?,
-            },
+            EntryInput::Note { text } => EntryDetails::Note { text: BoundedText::parse("text", &text)? },
         })
     }
 }
@@ -368,70 +315,22 @@ struct KnownCode {
 /// Observation and lab codes whose units and ranges are checked. Other LOINC codes are
 /// accepted with any unit. Ranges reject typing errors, not abnormal values.
 const KNOWN_CODES: &[KnownCode] = &[
-    KnownCode {
-        code: "8480-6",
-        units: &[("mm[Hg]", 30.0, 320.0)],
-    }, // systolic blood pressure
-    KnownCode {
-        code: "8462-4",
-        units: &[("mm[Hg]", 10.0, 220.0)],
-    }, // diastolic blood pressure
-    KnownCode {
-        code: "8867-4",
-        units: &[("/min", 10.0, 350.0)],
-    }, // heart rate
-    KnownCode {
-        code: "9279-1",
-        units: &[("/min", 2.0, 100.0)],
-    }, // respiratory rate
-    KnownCode {
-        code: "8310-5",
-        units: &[("Cel", 25.0, 46.0), ("[degF]", 77.0, 115.0)],
-    }, // body temperature
-    KnownCode {
-        code: "29463-7",
-        units: &[("kg", 0.2, 700.0), ("[lb_av]", 0.5, 1500.0)],
-    }, // body weight
-    KnownCode {
-        code: "8302-2",
-        units: &[("cm", 20.0, 280.0), ("[in_i]", 8.0, 110.0)],
-    }, // body height
-    KnownCode {
-        code: "39156-5",
-        units: &[("kg/m2", 5.0, 150.0)],
-    }, // body mass index
-    KnownCode {
-        code: "59408-5",
-        units: &[("%", 30.0, 100.0)],
-    }, // oxygen saturation
-    KnownCode {
-        code: "2093-3",
-        units: &[("mg/dL", 20.0, 2000.0), ("mmol/L", 0.5, 52.0)],
-    }, // total cholesterol
-    KnownCode {
-        code: "2085-9",
-        units: &[("mg/dL", 2.0, 300.0), ("mmol/L", 0.05, 8.0)],
-    }, // HDL cholesterol
-    KnownCode {
-        code: "2339-0",
-        units: &[("mg/dL", 5.0, 3000.0), ("mmol/L", 0.3, 170.0)],
-    }, // blood glucose
-    KnownCode {
-        code: "2345-7",
-        units: &[("mg/dL", 5.0, 3000.0), ("mmol/L", 0.3, 170.0)],
-    }, // serum glucose
-    KnownCode {
-        code: "4548-4",
-        units: &[("%", 2.0, 25.0)],
-    }, // haemoglobin A1c
-    KnownCode {
-        code: "2160-0",
-        units: &[("mg/dL", 0.05, 40.0), ("umol/L", 4.0, 3500.0)],
-    }, // creatinine
-    KnownCode {
-        code: "20448-7",
-        units: &[("u[IU]/mL", 0.0, 3000.0), ("pmol/L", 0.0, 21000.0)],
-    }, // insulin
+    KnownCode { code: "8480-6", units: &[("mm[Hg]", 30.0, 320.0)] }, // systolic blood pressure
+    KnownCode { code: "8462-4", units: &[("mm[Hg]", 10.0, 220.0)] }, // diastolic blood pressure
+    KnownCode { code: "8867-4", units: &[("/min", 10.0, 350.0)] },   // heart rate
+    KnownCode { code: "9279-1", units: &[("/min", 2.0, 100.0)] },    // respiratory rate
+    KnownCode { code: "8310-5", units: &[("Cel", 25.0, 46.0), ("[degF]", 77.0, 115.0)] }, // body temperature
+    KnownCode { code: "29463-7", units: &[("kg", 0.2, 700.0), ("[lb_av]", 0.5, 1500.0)] }, // body weight
+    KnownCode { code: "8302-2", units: &[("cm", 20.0, 280.0), ("[in_i]", 8.0, 110.0)] }, // body height
+    KnownCode { code: "39156-5", units: &[("kg/m2", 5.0, 150.0)] },  // body mass index
+    KnownCode { code: "59408-5", units: &[("%", 30.0, 100.0)] },     // oxygen saturation
+    KnownCode { code: "2093-3", units: &[("mg/dL", 20.0, 2000.0), ("mmol/L", 0.5, 52.0)] }, // total cholesterol
+    KnownCode { code: "2085-9", units: &[("mg/dL", 2.0, 300.0), ("mmol/L", 0.05, 8.0)] }, // HDL cholesterol
+    KnownCode { code: "2339-0", units: &[("mg/dL", 5.0, 3000.0), ("mmol/L", 0.3, 170.0)] }, // blood glucose
+    KnownCode { code: "2345-7", units: &[("mg/dL", 5.0, 3000.0), ("mmol/L", 0.3, 170.0)] }, // serum glucose
+    KnownCode { code: "4548-4", units: &[("%", 2.0, 25.0)] },        // haemoglobin A1c
+    KnownCode { code: "2160-0", units: &[("mg/dL", 0.05, 40.0), ("umol/L", 4.0, 3500.0)] }, // creatinine
+    KnownCode { code: "20448-7", units: &[("u[IU]/mL", 0.0, 3000.0), ("pmol/L", 0.0, 21000.0)] }, // insulin
 ];
 
 /// Spellings people type, mapped to the UCUM unit the table uses.
@@ -471,32 +370,19 @@ fn measurement(code: &str, value: f64, unit: &str) -> Result<(LoincCode, f64, St
         return Err(Error::invalid("value", "must be a finite number"));
     }
     let unit = normalise_unit(unit);
-    if unit.is_empty()
-        || unit.len() > 32
-        || unit.chars().any(|c| c.is_control() || c.is_whitespace())
-    {
-        return Err(Error::invalid(
-            "unit",
-            "must be a UCUM unit such as mm[Hg] or mg/dL",
-        ));
+    if unit.is_empty() || unit.len() > 32 || unit.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Error::invalid("unit", "must be a UCUM unit such as mm[Hg] or mg/dL"));
     }
     if let Some(known) = KNOWN_CODES.iter().find(|k| k.code == code.as_ref()) {
         let Some((_, min, max)) = known.units.iter().find(|(u, _, _)| *u == unit) else {
             let allowed: Vec<&str> = known.units.iter().map(|(u, _, _)| *u).collect();
             return Err(Error::invalid(
                 "unit",
-                format!(
-                    "for {} must be one of: {}",
-                    code.as_ref(),
-                    allowed.join(", ")
-                ),
+                format!("for {} must be one of: {}", code.as_ref(), allowed.join(", ")),
             ));
         };
         if !(*min..=*max).contains(&value) {
-            return Err(Error::invalid(
-                "value",
-                format!("is outside the plausible range {min} to {max} {unit}"),
-            ));
+            return Err(Error::invalid("value", format!("is outside the plausible range {min} to {max} {unit}")));
         }
     } else if value.abs() > 1e9 {
         return Err(Error::invalid("value", "is out of range"));
@@ -523,10 +409,7 @@ impl NewMedicalEntry {
             return Err(Error::invalid("effective_at", "must not be in the future"));
         }
         if effective_at.date_naive() < earliest_date() {
-            return Err(Error::invalid(
-                "effective_at",
-                "must not be before 1900-01-01",
-            ));
+            return Err(Error::invalid("effective_at", "must not be before 1900-01-01"));
         }
         Ok((self.patient_id, effective_at, self.entry.parse()?))
     }
@@ -550,12 +433,7 @@ mod tests {
     use super::*;
 
     fn obs(code: &str, value: f64, unit: &str) -> Result<EntryDetails, Error> {
-        EntryInput::Observation {
-            code: code.into(),
-            value,
-            unit: unit.into(),
-        }
-        .parse()
+        EntryInput::Observation { code: code.into(), value, unit: unit.into() }.parse()
     }
 
     fn field_of(err: Error) -> String {
@@ -570,29 +448,15 @@ mod tests {
         for good in ["8480-6", "8462-4", "2093-3", "39156-5", "8867-4", "2339-0"] {
             assert!(LoincCode::parse("code", good).is_ok(), "{good}");
         }
-        for bad in [
-            "8480-7",
-            "8480",
-            "84806",
-            "x480-6",
-            "8480-66",
-            "-6",
-            "12345678-9",
-        ] {
+        for bad in ["8480-7", "8480", "84806", "x480-6", "8480-66", "-6", "12345678-9"] {
             assert!(LoincCode::parse("code", bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn icd10_codes_are_normalised() {
-        assert_eq!(
-            IcdCode::parse("code", "e119").map(|c| c.0).ok(),
-            Some("E11.9".into())
-        );
-        assert_eq!(
-            IcdCode::parse("code", "I10").map(|c| c.0).ok(),
-            Some("I10".into())
-        );
+        assert_eq!(IcdCode::parse("code", "e119").map(|c| c.0).ok(), Some("E11.9".into()));
+        assert_eq!(IcdCode::parse("code", "I10").map(|c| c.0).ok(), Some("I10".into()));
         for bad in ["", "10", "I1", "E11..9", "E11.9ABCDE", "1E1"] {
             assert!(IcdCode::parse("code", bad).is_err(), "{bad}");
         }
@@ -604,18 +468,9 @@ mod tests {
             matches!(obs("8480-6", 128.0, "mmHg"), Ok(EntryDetails::Observation { ref unit, .. }) if unit == "mm[Hg]")
         );
         assert_eq!(field_of(obs("8480-6", 128.0, "kPa").unwrap_err()), "unit");
-        assert_eq!(
-            field_of(obs("8480-6", 1280.0, "mm[Hg]").unwrap_err()),
-            "value"
-        );
-        assert_eq!(
-            field_of(obs("8480-6", f64::NAN, "mm[Hg]").unwrap_err()),
-            "value"
-        );
-        assert_eq!(
-            field_of(obs("8480-5", 120.0, "mm[Hg]").unwrap_err()),
-            "code"
-        );
+        assert_eq!(field_of(obs("8480-6", 1280.0, "mm[Hg]").unwrap_err()), "value");
+        assert_eq!(field_of(obs("8480-6", f64::NAN, "mm[Hg]").unwrap_err()), "value");
+        assert_eq!(field_of(obs("8480-5", 120.0, "mm[Hg]").unwrap_err()), "code");
         assert_eq!(field_of(obs("1234-4", 1.0, "").unwrap_err()), "unit");
         assert!(obs("2339-0", 5.4, "mmol/L").is_ok());
     }
@@ -629,12 +484,7 @@ mod tests {
             reference_range: Some("x".repeat(200)),
         };
         assert_eq!(field_of(lab.parse().unwrap_err()), "reference_range");
-        let dx = EntryInput::Diagnosis {
-            code: "hypertension".into(),
-            description: None,
-            status: None,
-            onset: None,
-        };
+        let dx = EntryInput::Diagnosis { code: "hypertension".into(), description: None, status: None, onset: None };
         assert_eq!(field_of(dx.parse().unwrap_err()), "code");
         let start = NaiveDate::from_ymd_opt(2024, 5, 1).expect("date");
         let med = EntryInput::Medication {
@@ -657,15 +507,9 @@ mod tests {
             rxnorm: None,
         };
         assert_eq!(field_of(med.parse().unwrap_err()), "dose");
-        let allergy = EntryInput::Allergy {
-            substance: "penicillin".into(),
-            reaction: "".into(),
-            severity: None,
-        };
+        let allergy = EntryInput::Allergy { substance: "penicillin".into(), reaction: "".into(), severity: None };
         assert_eq!(field_of(allergy.parse().unwrap_err()), "reaction");
-        let note = EntryInput::Note {
-            text: "x".repeat(10_001),
-        };
+        let note = EntryInput::Note { text: "x".repeat(10_001) };
         assert_eq!(field_of(note.parse().unwrap_err()), "text");
     }
 
@@ -674,9 +518,7 @@ mod tests {
         let entry = NewMedicalEntry {
             patient_id: PatientId::new(),
             effective_at: Some(Utc::now() + Duration::days(1)),
-            entry: EntryInput::Note {
-                text: "fine".into(),
-            },
+            entry: EntryInput::Note { text: "fine".into() },
         };
         assert_eq!(field_of(entry.parse().unwrap_err()), "effective_at");
     }

@@ -10,14 +10,10 @@ mod text;
 
 pub use ids::{DoctorId, EntryId, PatientId, UserId};
 pub use medical::{
-    AllergySeverity, DiagnosisStatus, EntryDetails, EntryInput, EntryKind, IcdCode, LoincCode,
-    MedicalEntry, NewMedicalEntry,
+    AllergySeverity, DiagnosisStatus, EntryDetails, EntryInput, EntryKind, IcdCode, LoincCode, MedicalEntry,
+    NewMedicalEntry,
 };
-pub use person::{
-    BirthDate, Email, EmergencyContact, LicenceNumber, Password, PersonName, Phone, Sex,
-};
-pub use registry::{
-    Account, CareRelationship, Doctor, DoctorContact, EmergencyContactView, Patient,
-};
+pub use person::{BirthDate, Email, EmergencyContact, LicenceNumber, Password, PersonName, Phone, Sex};
+pub use registry::{Account, CareRelationship, Doctor, DoctorContact, EmergencyContactView, Patient};
 pub use role::Role;
 pub use text::BoundedText;

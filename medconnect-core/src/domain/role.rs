@@ -23,10 +23,7 @@ impl Role {
             "admin" => Ok(Role::Admin),
             "doctor" => Ok(Role::Doctor),
             "patient" => Ok(Role::Patient),
-            _ => Err(Error::invalid(
-                "role",
-                "must be one of admin, doctor, patient",
-            )),
+            _ => Err(Error::invalid("role", "must be one of admin, doctor, patient")),
         }
     }
 }

@@ -15,13 +15,9 @@ impl<const MAX: usize, const MULTILINE: bool> BoundedText<MAX, MULTILINE> {
             return Err(Error::invalid(field, "must not be empty"));
         }
         if value.chars().count() > MAX {
-            return Err(Error::invalid(
-                field,
-                format!("must be at most {MAX} characters"),
-            ));
+            return Err(Error::invalid(field, format!("must be at most {MAX} characters")));
         }
-        let allowed =
-            |c: char| !c.is_control() || (MULTILINE && (c == '\n' || c == '\t' || c == '\r'));
+        let allowed = |c: char| !c.is_control() || (MULTILINE && (c == '\n' || c == '\t' || c == '\r'));
         if !value.chars().all(allowed) {
             return Err(Error::invalid(field, "must not contain control characters"));
         }
@@ -53,12 +49,7 @@ mod tests {
 
     #[test]
     fn text_is_trimmed_and_bounded() {
-        assert_eq!(
-            BoundedText::<5>::parse("f", "  abc ")
-                .map(|t| t.into_inner())
-                .ok(),
-            Some("abc".into())
-        );
+        assert_eq!(BoundedText::<5>::parse("f", "  abc ").map(|t| t.into_inner()).ok(), Some("abc".into()));
         assert!(BoundedText::<5>::parse("f", "   ").is_err());
         assert!(BoundedText::<5>::parse("f", "abcdef").is_err());
         assert!(BoundedText::<50>::parse("f", "a\u{0}b").is_err());

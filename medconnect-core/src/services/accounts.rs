@@ -28,10 +28,7 @@ impl MedConnect {
             Ok(email) => users::credentials_by_email(self.pool(), email.as_ref()).await?,
             Err(_) => None,
         };
-        let password_ok = self
-            .hasher()
-            .verify(password, account.as_ref().map(|a| a.password_hash.as_str()))
-            .await?;
+        let password_ok = self.hasher().verify(password, account.as_ref().map(|a| a.password_hash.as_str())).await?;
         let Some(account) = account.filter(|_| password_ok) else {
             return Err(Error::unauthenticated(BAD_CREDENTIALS));
         };
@@ -57,12 +54,7 @@ impl MedConnect {
         let (refresh_token, hash, refresh_expires_at) = self.tokens().new_refresh();
         sessions::add_refresh_token(&mut *tx, session, &hash, refresh_expires_at).await?;
         let (access_token, access_expires_at) = self.tokens().issue_access(user, role, session)?;
-        Ok(TokenPair {
-            access_token,
-            access_expires_at,
-            refresh_token,
-            refresh_expires_at,
-        })
+        Ok(TokenPair { access_token, access_expires_at, refresh_token, refresh_expires_at })
     }
 
     /// Rotates a refresh token. A token that was already rotated is a sign of theft:
@@ -72,9 +64,7 @@ impl MedConnect {
             return Err(Error::unauthenticated("the refresh token is invalid"));
         }
         let mut tx = self.pool().begin().await?;
-        let Some(token) =
-            sessions::lock_refresh_token(&mut tx, &hash_refresh(refresh_token)).await?
-        else {
+        let Some(token) = sessions::lock_refresh_token(&mut tx, &hash_refresh(refresh_token)).await? else {
             return Err(Error::unauthenticated("the refresh token is invalid"));
         };
         if token.session_revoked {
@@ -82,25 +72,10 @@ impl MedConnect {
         }
         if token.rotated {
             sessions::revoke(&mut *tx, token.session_id, "reuse_detected").await?;
-            let actor = Actor::new(
-                UserId(token.user_id),
-                Role::parse(&token.role)?,
-                token.session_id,
-                None,
-            );
-            record(
-                &mut tx,
-                Some(&actor),
-                "session.refresh_reuse",
-                None,
-                Some(token.session_id),
-                "denied",
-            )
-            .await?;
+            let actor = Actor::new(UserId(token.user_id), Role::parse(&token.role)?, token.session_id, None);
+            record(&mut tx, Some(&actor), "session.refresh_reuse", None, Some(token.session_id), "denied").await?;
             tx.commit().await?;
-            return Err(Error::unauthenticated(
-                "the refresh token was already used; the session has been ended",
-            ));
+            return Err(Error::unauthenticated("the refresh token was already used; the session has been ended"));
         }
         if token.expired {
             return Err(Error::unauthenticated("the refresh token has expired"));
@@ -110,9 +85,7 @@ impl MedConnect {
         }
         sessions::mark_rotated(&mut *tx, token.id).await?;
         let role = Role::parse(&token.role).map_err(Error::internal)?;
-        let pair = self
-            .issue_pair(&mut tx, UserId(token.user_id), role, token.session_id)
-            .await?;
+        let pair = self.issue_pair(&mut tx, UserId(token.user_id), role, token.session_id).await?;
         tx.commit().await?;
         Ok(pair)
     }
@@ -130,12 +103,7 @@ impl MedConnect {
             return Err(Error::unauthenticated("the session has ended"));
         }
         let role = Role::parse(&holder.role).map_err(Error::internal)?;
-        Ok(Actor::new(
-            UserId(claims.sub),
-            role,
-            claims.sid,
-            holder.patient_id.map(PatientId),
-        ))
+        Ok(Actor::new(UserId(claims.sub), role, claims.sid, holder.patient_id.map(PatientId)))
     }
 
     /// Ends the caller's session: its refresh token and every access token issued in it stop working.
@@ -145,9 +113,7 @@ impl MedConnect {
 
     /// The caller's own account.
     pub async fn me(&self, actor: &Actor) -> Result<Account> {
-        users::get(self.pool(), actor.user_id)
-            .await?
-            .ok_or(Error::NotFound("account"))
+        users::get(self.pool(), actor.user_id).await?.ok_or(Error::NotFound("account"))
     }
 
     /// Creates an administrator. Meant for the `create-admin` command: whoever can run it
@@ -159,28 +125,13 @@ impl MedConnect {
         let id = UserId::new();
         let mut tx = self.pool().begin().await?;
         users::insert(&mut *tx, id, email.as_ref(), &hash, Role::Admin).await?;
-        record(
-            &mut tx,
-            None,
-            "account.create_admin",
-            None,
-            Some(id.0),
-            "ok",
-        )
-        .await?;
+        record(&mut tx, None, "account.create_admin", None, Some(id.0), "ok").await?;
         tx.commit().await?;
-        users::get(self.pool(), id)
-            .await?
-            .ok_or(Error::NotFound("account"))
+        users::get(self.pool(), id).await?.ok_or(Error::NotFound("account"))
     }
 
     /// Every account, oldest first (administrators only).
-    pub async fn list_accounts(
-        &self,
-        actor: &Actor,
-        role: Option<Role>,
-        page: &PageRequest,
-    ) -> Result<Page<Account>> {
+    pub async fn list_accounts(&self, actor: &Actor, role: Option<Role>, page: &PageRequest) -> Result<Page<Account>> {
         require_admin(actor)?;
         let limit = page.limit()?;
         let after: Option<(DateTime<Utc>, Uuid)> = page.key()?;
@@ -190,18 +141,10 @@ impl MedConnect {
 
     /// Activates or deactivates an account (administrators only). Deactivation ends every
     /// session of the account at once.
-    pub async fn set_account_active(
-        &self,
-        actor: &Actor,
-        user: UserId,
-        active: bool,
-    ) -> Result<Account> {
+    pub async fn set_account_active(&self, actor: &Actor, user: UserId, active: bool) -> Result<Account> {
         require_admin(actor)?;
         if user == actor.user_id && !active {
-            return Err(Error::invalid(
-                "user_id",
-                "administrators cannot deactivate their own account",
-            ));
+            return Err(Error::invalid("user_id", "administrators cannot deactivate their own account"));
         }
         let mut tx = self.pool().begin().await?;
         if !users::set_active(&mut *tx, user, active).await? {
@@ -210,23 +153,13 @@ impl MedConnect {
         if !active {
             sessions::revoke_all_of_user(&mut *tx, user, "deactivated").await?;
         }
-        let action = if active {
-            "account.activate"
-        } else {
-            "account.deactivate"
-        };
+        let action = if active { "account.activate" } else { "account.deactivate" };
         record(&mut tx, Some(actor), action, None, Some(user.0), "ok").await?;
         tx.commit().await?;
-        users::get(self.pool(), user)
-            .await?
-            .ok_or(Error::NotFound("account"))
+        users::get(self.pool(), user).await?.ok_or(Error::NotFound("account"))
     }
 }
 
 pub(crate) fn require_admin(actor: &Actor) -> Result<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(Error::forbidden("only administrators may do this"))
-    }
+    if actor.is_admin() { Ok(()) } else { Err(Error::forbidden("only administrators may do this")) }
 }

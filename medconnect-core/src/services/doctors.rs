@@ -4,9 +4,7 @@ use super::accounts::require_admin;
 use super::record;
 use crate::MedConnect;
 use crate::auth::Actor;
-use crate::domain::{
-    BoundedText, Doctor, DoctorId, Email, LicenceNumber, Password, Phone, Role, UserId,
-};
+use crate::domain::{BoundedText, Doctor, DoctorId, Email, LicenceNumber, Password, Phone, Role, UserId};
 use crate::error::{Error, Result};
 use crate::pagination::{Page, PageRequest, page_from};
 use crate::store::doctors::{self, DoctorRecord};
@@ -54,18 +52,8 @@ impl MedConnect {
         let mut tx = self.pool().begin().await?;
         users::insert(&mut *tx, UserId(id.0), email.as_ref(), &hash, Role::Doctor).await?;
         doctors::insert(&mut *tx, &record_).await?;
-        record(
-            &mut tx,
-            Some(actor),
-            "doctor.create",
-            None,
-            Some(id.0),
-            "ok",
-        )
-        .await?;
-        let created = doctors::get(&mut *tx, id, true)
-            .await?
-            .ok_or(Error::NotFound("doctor"))?;
+        record(&mut tx, Some(actor), "doctor.create", None, Some(id.0), "ok").await?;
+        let created = doctors::get(&mut *tx, id, true).await?.ok_or(Error::NotFound("doctor"))?;
         tx.commit().await?;
         Ok(created)
     }
@@ -73,9 +61,7 @@ impl MedConnect {
     /// A doctor's directory entry; contact details only for the doctor and administrators.
     pub async fn get_doctor(&self, actor: &Actor, doctor: DoctorId) -> Result<Doctor> {
         let with_contact = actor.is_admin() || actor.doctor_id() == Some(doctor);
-        doctors::get(self.pool(), doctor, with_contact)
-            .await?
-            .ok_or(Error::NotFound("doctor"))
+        doctors::get(self.pool(), doctor, with_contact).await?.ok_or(Error::NotFound("doctor"))
     }
 
     /// The directory, by name, optionally for one specialty (any signed-in user).
@@ -83,14 +69,8 @@ impl MedConnect {
         let limit = query.page.limit()?;
         let after = query.page.key()?;
         let specialty = BoundedText::<100>::parse_opt("specialty", query.specialty.as_deref())?;
-        let rows = doctors::list(
-            self.pool(),
-            specialty.as_ref().map(AsRef::as_ref),
-            after,
-            limit,
-            actor.is_admin(),
-        )
-        .await?;
+        let rows =
+            doctors::list(self.pool(), specialty.as_ref().map(AsRef::as_ref), after, limit, actor.is_admin()).await?;
         Ok(page_from(rows, limit, doctors::list_key))
     }
 }

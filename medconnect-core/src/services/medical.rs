@@ -18,41 +18,14 @@ pub struct EntryQuery {
 impl MedConnect {
     /// Adds an entry: a doctor for a patient in their care, or a patient for themself
     /// (marked self-reported).
-    pub async fn add_medical_entry(
-        &self,
-        actor: &Actor,
-        new: NewMedicalEntry,
-    ) -> Result<MedicalEntry> {
+    pub async fn add_medical_entry(&self, actor: &Actor, new: NewMedicalEntry) -> Result<MedicalEntry> {
         let patient = new.patient_id;
         let mut tx = self.pool().begin().await?;
-        authorize_patient(
-            &mut tx,
-            actor,
-            patient,
-            PatientAction::AddRecord,
-            "medical.create",
-        )
-        .await?;
+        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::AddRecord, "medical.create").await?;
         let (patient, effective_at, details) = new.parse()?;
         let self_reported = actor.role == Role::Patient;
-        let entry = medical::insert(
-            &mut *tx,
-            patient,
-            effective_at,
-            actor.user_id,
-            self_reported,
-            &details,
-        )
-        .await?;
-        record(
-            &mut tx,
-            Some(actor),
-            "medical.create",
-            Some(patient),
-            Some(entry.id.0),
-            "ok",
-        )
-        .await?;
+        let entry = medical::insert(&mut *tx, patient, effective_at, actor.user_id, self_reported, &details).await?;
+        record(&mut tx, Some(actor), "medical.create", Some(patient), Some(entry.id.0), "ok").await?;
         tx.commit().await?;
         Ok(entry)
     }
@@ -72,24 +45,9 @@ impl MedConnect {
             }
         }
         let mut tx = self.pool().begin().await?;
-        authorize_patient(
-            &mut tx,
-            actor,
-            patient,
-            PatientAction::ReadRecords,
-            "medical.read",
-        )
-        .await?;
+        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ReadRecords, "medical.read").await?;
         let rows = medical::list(&mut *tx, patient, &query.filter, after, limit).await?;
-        record(
-            &mut tx,
-            Some(actor),
-            "medical.read",
-            Some(patient),
-            None,
-            "ok",
-        )
-        .await?;
+        record(&mut tx, Some(actor), "medical.read", Some(patient), None, "ok").await?;
         tx.commit().await?;
         Ok(page_from(rows, limit, medical::list_key))
     }

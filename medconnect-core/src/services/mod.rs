@@ -43,8 +43,10 @@ async fn record(
     store::audit::append(conn, &event).await
 }
 
-/// Decides whether `actor` may take `action` on `patient`; a refusal is audited.
+/// Decides whether `actor` may take `action` on `patient`. A refusal is audited in a
+/// transaction of its own, so that it is kept when the caller's transaction rolls back.
 async fn authorize_patient(
+    pool: &sqlx::PgPool,
     conn: &mut PgConnection,
     actor: &Actor,
     patient: PatientId,
@@ -54,15 +56,9 @@ async fn authorize_patient(
     let relation = store::patients::relation(&mut *conn, actor, patient).await?;
     let decision = policy::authorize(relation, action);
     if decision.is_err() {
-        record(
-            conn,
-            Some(actor),
-            audit_action,
-            Some(patient),
-            None,
-            "denied",
-        )
-        .await?;
+        let mut own = pool.begin().await?;
+        record(&mut own, Some(actor), audit_action, Some(patient), None, "denied").await?;
+        own.commit().await?;
     }
     decision
 }

@@ -7,8 +7,8 @@ use crate::MedConnect;
 use crate::auth::Actor;
 use crate::auth::policy::PatientAction;
 use crate::domain::{
-    BirthDate, BoundedText, CareRelationship, DoctorId, Email, EmergencyContact, Password, Patient,
-    PatientId, Phone, Role, Sex, UserId,
+    BirthDate, BoundedText, CareRelationship, DoctorId, Email, EmergencyContact, Password, Patient, PatientId, Phone,
+    Role, Sex, UserId,
 };
 use crate::error::{Error, Result};
 use crate::pagination::{Page, PageRequest, page_from};
@@ -54,24 +54,17 @@ impl NewPatient {
     fn parse(self, created_by: Option<UserId>) -> Result<ParsedPatient> {
         let credentials = match (self.email.as_deref(), self.password.as_deref()) {
             (None, None) => None,
-            (Some(email), Some(password)) => {
-                Some((Email::parse("email", email)?, Password::parse(password)?))
-            }
+            (Some(email), Some(password)) => Some((Email::parse("email", email)?, Password::parse(password)?)),
             (Some(_), None) => return Err(Error::invalid("password", "is required with `email`")),
             (None, Some(_)) => return Err(Error::invalid("email", "is required with `password`")),
         };
-        let date_of_birth = self
-            .date_of_birth
-            .ok_or_else(|| Error::invalid("date_of_birth", "is required"))?;
+        let date_of_birth = self.date_of_birth.ok_or_else(|| Error::invalid("date_of_birth", "is required"))?;
         let emergency_contact = match self.emergency_contact {
             None => None,
             Some(c) => Some(EmergencyContact {
                 name: BoundedText::parse("emergency_contact.name", &c.name)?,
                 phone: Phone::parse("emergency_contact.phone", &c.phone)?,
-                relationship: BoundedText::parse_opt(
-                    "emergency_contact.relationship",
-                    c.relationship.as_deref(),
-                )?,
+                relationship: BoundedText::parse_opt("emergency_contact.relationship", c.relationship.as_deref())?,
             }),
         };
         let record = PatientRecord {
@@ -86,10 +79,7 @@ impl NewPatient {
             emergency_contact,
             created_by,
         };
-        Ok(ParsedPatient {
-            credentials,
-            record,
-        })
+        Ok(ParsedPatient { credentials, record })
     }
 }
 
@@ -97,11 +87,7 @@ impl MedConnect {
     /// Registers a patient. Anyone may sign up as a patient (with e-mail and password);
     /// doctors and administrators may register others, and a doctor who does is given
     /// care of the new patient. A signed-in patient may not register anyone.
-    pub async fn register_patient(
-        &self,
-        actor: Option<&Actor>,
-        new: NewPatient,
-    ) -> Result<Patient> {
+    pub async fn register_patient(&self, actor: Option<&Actor>, new: NewPatient) -> Result<Patient> {
         let role = actor.map(|a| a.role);
         if role == Some(Role::Patient) {
             return Err(Error::forbidden("patients cannot register other patients"));
@@ -126,9 +112,7 @@ impl MedConnect {
             care::grant(&mut tx, doctor, patient, UserId(doctor.0)).await?;
         }
         record(&mut tx, actor, "patient.create", Some(patient), None, "ok").await?;
-        let created = patients::get(&mut *tx, patient)
-            .await?
-            .ok_or(Error::NotFound("patient"))?;
+        let created = patients::get(&mut *tx, patient).await?.ok_or(Error::NotFound("patient"))?;
         tx.commit().await?;
         Ok(created)
     }
@@ -136,36 +120,15 @@ impl MedConnect {
     /// A patient's profile: for the patient, their doctors in care, and administrators.
     pub async fn get_patient(&self, actor: &Actor, patient: PatientId) -> Result<Patient> {
         let mut tx = self.pool().begin().await?;
-        authorize_patient(
-            &mut tx,
-            actor,
-            patient,
-            PatientAction::ReadProfile,
-            "patient.read",
-        )
-        .await?;
-        let found = patients::get(&mut *tx, patient)
-            .await?
-            .ok_or(Error::NotFound("patient"))?;
-        record(
-            &mut tx,
-            Some(actor),
-            "patient.read",
-            Some(patient),
-            None,
-            "ok",
-        )
-        .await?;
+        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ReadProfile, "patient.read").await?;
+        let found = patients::get(&mut *tx, patient).await?.ok_or(Error::NotFound("patient"))?;
+        record(&mut tx, Some(actor), "patient.read", Some(patient), None, "ok").await?;
         tx.commit().await?;
         Ok(found)
     }
 
     /// Patients by name: administrators see all, doctors those in their care, a patient themself.
-    pub async fn list_patients(
-        &self,
-        actor: &Actor,
-        query: &PatientQuery,
-    ) -> Result<Page<Patient>> {
+    pub async fn list_patients(&self, actor: &Actor, query: &PatientQuery) -> Result<Page<Patient>> {
         let limit = query.page.limit()?;
         let after = query.page.key()?;
         let name = BoundedText::<100>::parse_opt("name", query.name.as_deref())?;
@@ -174,41 +137,20 @@ impl MedConnect {
             (Role::Doctor, Some(doctor), _) => Scope::InCareOf(doctor),
             (Role::Patient, _, Some(own)) => Scope::Only(own),
             _ => {
-                return Ok(Page {
-                    items: Vec::new(),
-                    next_cursor: None,
-                });
+                return Ok(Page { items: Vec::new(), next_cursor: None });
             }
         };
         let mut tx = self.pool().begin().await?;
-        let rows = patients::list(
-            &mut *tx,
-            scope,
-            name.as_ref().map(AsRef::as_ref),
-            after,
-            limit,
-        )
-        .await?;
+        let rows = patients::list(&mut *tx, scope, name.as_ref().map(AsRef::as_ref), after, limit).await?;
         record(&mut tx, Some(actor), "patient.list", None, None, "ok").await?;
         tx.commit().await?;
         Ok(page_from(rows, limit, patients::list_key))
     }
 
     /// The patient's active care team.
-    pub async fn care_team(
-        &self,
-        actor: &Actor,
-        patient: PatientId,
-    ) -> Result<Vec<CareRelationship>> {
+    pub async fn care_team(&self, actor: &Actor, patient: PatientId) -> Result<Vec<CareRelationship>> {
         let mut tx = self.pool().begin().await?;
-        authorize_patient(
-            &mut tx,
-            actor,
-            patient,
-            PatientAction::ReadCareTeam,
-            "care.read",
-        )
-        .await?;
+        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ReadCareTeam, "care.read").await?;
         let team = care::team(&mut *tx, patient).await?;
         record(&mut tx, Some(actor), "care.read", Some(patient), None, "ok").await?;
         tx.commit().await?;
@@ -216,66 +158,26 @@ impl MedConnect {
     }
 
     /// Gives a doctor care of a patient (the patient themself or an administrator).
-    pub async fn grant_care(
-        &self,
-        actor: &Actor,
-        patient: PatientId,
-        doctor: DoctorId,
-    ) -> Result<CareRelationship> {
+    pub async fn grant_care(&self, actor: &Actor, patient: PatientId, doctor: DoctorId) -> Result<CareRelationship> {
         let mut tx = self.pool().begin().await?;
-        authorize_patient(
-            &mut tx,
-            actor,
-            patient,
-            PatientAction::ManageCareTeam,
-            "care.grant",
-        )
-        .await?;
+        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ManageCareTeam, "care.grant").await?;
         if !doctors::is_active(&mut *tx, doctor).await? {
             return Err(Error::NotFound("doctor"));
         }
         let granted = care::grant(&mut tx, doctor, patient, actor.user_id).await?;
-        record(
-            &mut tx,
-            Some(actor),
-            "care.grant",
-            Some(patient),
-            Some(doctor.0),
-            "ok",
-        )
-        .await?;
+        record(&mut tx, Some(actor), "care.grant", Some(patient), Some(doctor.0), "ok").await?;
         tx.commit().await?;
         Ok(granted)
     }
 
     /// Ends a doctor's care of a patient (the patient themself or an administrator).
-    pub async fn revoke_care(
-        &self,
-        actor: &Actor,
-        patient: PatientId,
-        doctor: DoctorId,
-    ) -> Result<()> {
+    pub async fn revoke_care(&self, actor: &Actor, patient: PatientId, doctor: DoctorId) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        authorize_patient(
-            &mut tx,
-            actor,
-            patient,
-            PatientAction::ManageCareTeam,
-            "care.revoke",
-        )
-        .await?;
+        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ManageCareTeam, "care.revoke").await?;
         if !care::revoke(&mut *tx, doctor, patient, actor.user_id).await? {
             return Err(Error::NotFound("care relationship"));
         }
-        record(
-            &mut tx,
-            Some(actor),
-            "care.revoke",
-            Some(patient),
-            Some(doctor.0),
-            "ok",
-        )
-        .await?;
+        record(&mut tx, Some(actor), "care.revoke", Some(patient), Some(doctor.0), "ok").await?;
         tx.commit().await?;
         Ok(())
     }

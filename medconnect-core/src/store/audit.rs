@@ -39,17 +39,12 @@ fn chain_hash(prev: &[u8], at: DateTime<Utc>, e: &AuditEvent<'_>) -> Vec<u8> {
 /// Appends an event. Appends are serialised by a transaction-scoped advisory lock, so
 /// call this inside the transaction of the change it records (or in its own).
 pub async fn append(conn: &mut PgConnection, event: &AuditEvent<'_>) -> Result<()> {
-    sqlx::query("select pg_advisory_xact_lock(hashtext('medconnect.audit_log'))")
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query("select pg_advisory_xact_lock(hashtext('medconnect.audit_log'))").execute(&mut *conn).await?;
     let prev: Option<Vec<u8>> =
-        sqlx::query_scalar("select hash from audit_log order by seq desc limit 1")
-            .fetch_optional(&mut *conn)
-            .await?;
+        sqlx::query_scalar("select hash from audit_log order by seq desc limit 1").fetch_optional(&mut *conn).await?;
     let prev = prev.unwrap_or_else(|| vec![0; 32]);
     // Microsecond precision, as PostgreSQL stores it, so the hash can be recomputed.
-    let at =
-        DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_else(Utc::now);
+    let at = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_else(Utc::now);
     let hash = chain_hash(&prev, at, event);
     sqlx::query(
         "insert into audit_log (at, actor_id, actor_role, action, patient_id, target_id, outcome, prev_hash, hash)

@@ -63,12 +63,7 @@ pub async fn grant(
 }
 
 /// Ends an active relationship; returns false when there was none.
-pub async fn revoke(
-    db: impl PgExecutor<'_>,
-    doctor: DoctorId,
-    patient: PatientId,
-    by: UserId,
-) -> Result<bool> {
+pub async fn revoke(db: impl PgExecutor<'_>, doctor: DoctorId, patient: PatientId, by: UserId) -> Result<bool> {
     let done = sqlx::query(
         "update care_relationships set revoked_at = greatest(now(), granted_at), revoked_by = $3
          where doctor_id = $1 and patient_id = $2 and revoked_at is null",

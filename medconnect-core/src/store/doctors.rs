@@ -3,9 +3,7 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use crate::domain::{
-    BoundedText, Doctor, DoctorContact, DoctorId, Email, LicenceNumber, PersonName, Phone,
-};
+use crate::domain::{BoundedText, Doctor, DoctorContact, DoctorId, Email, LicenceNumber, PersonName, Phone};
 use crate::error::Result;
 
 pub struct DoctorRecord {
@@ -37,10 +35,7 @@ impl DoctorRow {
             family_name: self.family_name,
             specialty: self.specialty,
             licence_number: self.licence_number,
-            contact: with_contact.then_some(DoctorContact {
-                email: self.contact_email,
-                phone: self.phone,
-            }),
+            contact: with_contact.then_some(DoctorContact { email: self.contact_email, phone: self.phone }),
         }
     }
 }
@@ -70,11 +65,7 @@ pub async fn insert(db: impl PgExecutor<'_>, d: &DoctorRecord) -> Result<()> {
 }
 
 /// Only doctors whose account is active are listed or shown.
-pub async fn get(
-    db: impl PgExecutor<'_>,
-    id: DoctorId,
-    with_contact: bool,
-) -> Result<Option<Doctor>> {
+pub async fn get(db: impl PgExecutor<'_>, id: DoctorId, with_contact: bool) -> Result<Option<Doctor>> {
     let sql = concat!(
         "select ",
         columns!(),
@@ -86,10 +77,12 @@ pub async fn get(
 
 /// Whether a doctor account exists and is active (for granting care).
 pub async fn is_active(db: impl PgExecutor<'_>, id: DoctorId) -> Result<bool> {
-    Ok(sqlx::query_scalar("select exists (select 1 from doctors d join users u on u.id = d.id where d.id = $1 and u.active)")
-        .bind(id.0)
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from doctors d join users u on u.id = d.id where d.id = $1 and u.active)",
+    )
+    .bind(id.0)
+    .fetch_one(db)
+    .await?)
 }
 
 /// Pages continue after the last row's id; its sort key is read back in SQL so the
@@ -107,21 +100,18 @@ pub async fn list(
     limit: u32,
     with_contact: bool,
 ) -> Result<Vec<Doctor>> {
-    let sql = concat!("select ", columns!(), " from doctors d
+    let sql = concat!(
+        "select ",
+        columns!(),
+        " from doctors d
          where exists (select 1 from users u where u.id = d.id and u.active)
            and ($1::text is null or lower(d.specialty) = lower($1))
            and ($2::uuid is null or (lower(d.family_name), lower(d.given_name), d.id) >
                 (select lower(a.family_name), lower(a.given_name), a.id from doctors a where a.id = $2))
          order by lower(d.family_name), lower(d.given_name), d.id
-         limit $3");
-    let rows: Vec<DoctorRow> = sqlx::query_as(sql)
-        .bind(specialty)
-        .bind(after)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| r.into_doctor(with_contact))
-        .collect())
+         limit $3"
+    );
+    let rows: Vec<DoctorRow> =
+        sqlx::query_as(sql).bind(specialty).bind(after).bind(i64::from(limit) + 1).fetch_all(db).await?;
+    Ok(rows.into_iter().map(|r| r.into_doctor(with_contact)).collect())
 }

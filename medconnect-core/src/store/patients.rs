@@ -8,8 +8,8 @@ use crate::auth::Actor;
 use crate::auth::policy::Relation;
 use crate::domain::BoundedText;
 use crate::domain::{
-    BirthDate, DoctorId, EmergencyContact, EmergencyContactView, Patient, PatientId, PersonName,
-    Phone, Role, Sex, UserId,
+    BirthDate, DoctorId, EmergencyContact, EmergencyContactView, Patient, PatientId, PersonName, Phone, Role, Sex,
+    UserId,
 };
 use crate::error::{Error, Result};
 
@@ -47,11 +47,9 @@ impl TryFrom<PatientRow> for Patient {
     type Error = Error;
     fn try_from(r: PatientRow) -> Result<Self> {
         let emergency_contact = match (r.emergency_contact_name, r.emergency_contact_phone) {
-            (Some(name), Some(phone)) => Some(EmergencyContactView {
-                name,
-                phone,
-                relationship: r.emergency_contact_relationship,
-            }),
+            (Some(name), Some(phone)) => {
+                Some(EmergencyContactView { name, phone, relationship: r.emergency_contact_relationship })
+            }
             _ => None,
         };
         Ok(Patient {
@@ -134,7 +132,10 @@ pub async fn list(
         Scope::InCareOf(d) => (Some(d.0), None),
         Scope::Only(p) => (None, Some(p.0)),
     };
-    let sql = concat!("select ", columns!(), " from patients p
+    let sql = concat!(
+        "select ",
+        columns!(),
+        " from patients p
          where ($1::uuid is null or exists (select 1 from care_relationships c
                  where c.patient_id = p.id and c.doctor_id = $1 and c.revoked_at is null))
            and ($2::uuid is null or p.id = $2)
@@ -143,7 +144,8 @@ pub async fn list(
            and ($4::uuid is null or (lower(p.family_name), lower(p.given_name), p.id) >
                 (select lower(a.family_name), lower(a.given_name), a.id from patients a where a.id = $4))
          order by lower(p.family_name), lower(p.given_name), p.id
-         limit $5");
+         limit $5"
+    );
     let rows: Vec<PatientRow> = sqlx::query_as(sql)
         .bind(doctor)
         .bind(only)
@@ -156,11 +158,7 @@ pub async fn list(
 }
 
 /// What the actor is to the patient; `Stranger` also when the patient does not exist.
-pub async fn relation(
-    db: impl PgExecutor<'_>,
-    actor: &Actor,
-    patient: PatientId,
-) -> Result<Relation> {
+pub async fn relation(db: impl PgExecutor<'_>, actor: &Actor, patient: PatientId) -> Result<Relation> {
     if actor.patient_id == Some(patient) {
         return Ok(Relation::Own);
     }

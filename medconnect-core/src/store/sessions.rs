@@ -10,11 +10,7 @@ use crate::error::Result;
 
 pub async fn create(db: impl PgExecutor<'_>, user: UserId) -> Result<Uuid> {
     let id = Uuid::new_v4();
-    sqlx::query("insert into sessions (id, user_id) values ($1, $2)")
-        .bind(id)
-        .bind(user.0)
-        .execute(db)
-        .await?;
+    sqlx::query("insert into sessions (id, user_id) values ($1, $2)").bind(id).bind(user.0).execute(db).await?;
     Ok(id)
 }
 
@@ -48,10 +44,7 @@ pub struct PresentedToken {
 }
 
 /// Finds the token and locks it, so two concurrent refreshes cannot both rotate it.
-pub async fn lock_refresh_token(
-    conn: &mut PgConnection,
-    token_hash: &[u8],
-) -> Result<Option<PresentedToken>> {
+pub async fn lock_refresh_token(conn: &mut PgConnection, token_hash: &[u8]) -> Result<Option<PresentedToken>> {
     Ok(sqlx::query_as(
         "select t.id, t.session_id, s.user_id, u.role, u.active as user_active,
                 t.expires_at <= now() as expired, t.rotated_at is not null as rotated,
@@ -68,10 +61,7 @@ pub async fn lock_refresh_token(
 }
 
 pub async fn mark_rotated(db: impl PgExecutor<'_>, token: Uuid) -> Result<()> {
-    sqlx::query("update refresh_tokens set rotated_at = now() where id = $1")
-        .bind(token)
-        .execute(db)
-        .await?;
+    sqlx::query("update refresh_tokens set rotated_at = now() where id = $1").bind(token).execute(db).await?;
     Ok(())
 }
 

@@ -40,13 +40,7 @@ macro_rules! columns {
     };
 }
 
-pub async fn insert(
-    db: impl PgExecutor<'_>,
-    id: UserId,
-    email: &str,
-    password_hash: &str,
-    role: Role,
-) -> Result<()> {
+pub async fn insert(db: impl PgExecutor<'_>, id: UserId, email: &str, password_hash: &str, role: Role) -> Result<()> {
     sqlx::query("insert into users (id, email, password_hash, role) values ($1, $2, $3, $4)")
         .bind(id.0)
         .bind(email)
@@ -66,24 +60,15 @@ pub struct Credentials {
     pub active: bool,
 }
 
-pub async fn credentials_by_email(
-    db: impl PgExecutor<'_>,
-    email: &str,
-) -> Result<Option<Credentials>> {
-    Ok(sqlx::query_as(
-        "select id, password_hash, role, active from users where lower(email) = lower($1)",
-    )
-    .bind(email)
-    .fetch_optional(db)
-    .await?)
+pub async fn credentials_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<Credentials>> {
+    Ok(sqlx::query_as("select id, password_hash, role, active from users where lower(email) = lower($1)")
+        .bind(email)
+        .fetch_optional(db)
+        .await?)
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: UserId) -> Result<Option<Account>> {
-    let sql = concat!(
-        "select ",
-        columns!(),
-        " from users u left join patients p on p.user_id = u.id where u.id = $1"
-    );
+    let sql = concat!("select ", columns!(), " from users u left join patients p on p.user_id = u.id where u.id = $1");
     let row: Option<AccountRow> = sqlx::query_as(sql).bind(id.0).fetch_optional(db).await?;
     row.map(Account::try_from).transpose()
 }
@@ -124,11 +109,7 @@ pub async fn set_active(db: impl PgExecutor<'_>, id: UserId, active: bool) -> Re
 }
 
 pub async fn count_admins(db: impl PgExecutor<'_>) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("select count(*) from users where role = 'admin' and active")
-            .fetch_one(db)
-            .await?,
-    )
+    Ok(sqlx::query_scalar("select count(*) from users where role = 'admin' and active").fetch_one(db).await?)
 }
 
 /// Who holds an access token, as the database sees them now.
@@ -140,11 +121,7 @@ pub struct SessionHolder {
     pub patient_id: Option<Uuid>,
 }
 
-pub async fn session_holder(
-    db: impl PgExecutor<'_>,
-    user: Uuid,
-    session: Uuid,
-) -> Result<Option<SessionHolder>> {
+pub async fn session_holder(db: impl PgExecutor<'_>, user: Uuid, session: Uuid) -> Result<Option<SessionHolder>> {
     Ok(sqlx::query_as(
         "select u.role, u.active, s.revoked_at is not null as session_revoked, p.id as patient_id
          from users u

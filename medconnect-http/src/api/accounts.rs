@@ -104,11 +104,7 @@ impl From<AuditRecord> for AuditView {
     }
 }
 
-page_of!(
-    AuditPage,
-    AuditView,
-    "A page of audit events, oldest first."
-);
+page_of!(AuditPage, AuditView, "A page of audit events, oldest first.");
 
 /// The result of walking the audit hash chain.
 #[derive(Debug, Object)]
@@ -134,11 +130,7 @@ impl AccountsApi {
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<AccountPage>> {
         let page = page_request(cursor.0, limit.0);
-        Ok(Json(
-            app.list_accounts(&auth.0, role.0.map(Into::into), &page)
-                .await?
-                .into(),
-        ))
+        Ok(Json(app.list_accounts(&auth.0, role.0.map(Into::into), &page).await?.into()))
     }
 
     /// Deactivate an account
@@ -151,26 +143,13 @@ impl AccountsApi {
         auth: Auth,
         user_id: Path<Uuid>,
     ) -> ApiResult<Json<AccountView>> {
-        Ok(Json(
-            app.set_account_active(&auth.0, UserId(user_id.0), false)
-                .await?
-                .into(),
-        ))
+        Ok(Json(app.set_account_active(&auth.0, UserId(user_id.0), false).await?.into()))
     }
 
     /// Reactivate an account
     #[oai(path = "/users/:user_id/activate", method = "post")]
-    async fn activate(
-        &self,
-        app: Data<&MedConnect>,
-        auth: Auth,
-        user_id: Path<Uuid>,
-    ) -> ApiResult<Json<AccountView>> {
-        Ok(Json(
-            app.set_account_active(&auth.0, UserId(user_id.0), true)
-                .await?
-                .into(),
-        ))
+    async fn activate(&self, app: Data<&MedConnect>, auth: Auth, user_id: Path<Uuid>) -> ApiResult<Json<AccountView>> {
+        Ok(Json(app.set_account_active(&auth.0, UserId(user_id.0), true).await?.into()))
     }
 
     /// Read the audit trail
@@ -184,24 +163,13 @@ impl AccountsApi {
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<AuditPage>> {
         let page = page_request(cursor.0, limit.0);
-        Ok(Json(
-            app.audit_log(&auth.0, patient_id.0.map(PatientId), &page)
-                .await?
-                .into(),
-        ))
+        Ok(Json(app.audit_log(&auth.0, patient_id.0.map(PatientId), &page).await?.into()))
     }
 
     /// Verify the audit trail's hash chain
     #[oai(path = "/audit/verify", method = "get")]
-    async fn verify(
-        &self,
-        app: Data<&MedConnect>,
-        auth: Auth,
-    ) -> ApiResult<Json<AuditVerification>> {
+    async fn verify(&self, app: Data<&MedConnect>, auth: Auth) -> ApiResult<Json<AuditVerification>> {
         let broken = app.verify_audit_chain(&auth.0).await?;
-        Ok(Json(AuditVerification {
-            intact: broken.is_none(),
-            first_broken_seq: broken,
-        }))
+        Ok(Json(AuditVerification { intact: broken.is_none(), first_broken_seq: broken }))
     }
 }

@@ -91,20 +91,12 @@ impl AuthApi {
     /// Takes JSON `{email, password}` or an OAuth2 password-grant form. An unknown e-mail
     /// and a wrong password get the same answer.
     #[oai(path = "/login", method = "post")]
-    async fn login(
-        &self,
-        app: Data<&MedConnect>,
-        body: LoginRequest,
-    ) -> ApiResult<Json<TokenResponse>> {
+    async fn login(&self, app: Data<&MedConnect>, body: LoginRequest) -> ApiResult<Json<TokenResponse>> {
         let (email, password) = match body {
             LoginRequest::Json(Json(c)) => (c.email, c.password),
             LoginRequest::Form(Form(f)) => {
                 if f.grant_type.as_deref().is_some_and(|g| g != "password") {
-                    return Err(medconnect_core::Error::invalid(
-                        "grant_type",
-                        "must be `password`",
-                    )
-                    .into());
+                    return Err(medconnect_core::Error::invalid("grant_type", "must be `password`").into());
                 }
                 (f.username, f.password)
             }
@@ -117,11 +109,7 @@ impl AuthApi {
     /// Rotates the refresh token. Presenting a refresh token that was already used ends
     /// the whole session: someone else may hold a copy.
     #[oai(path = "/token/refresh", method = "post")]
-    async fn refresh(
-        &self,
-        app: Data<&MedConnect>,
-        body: Json<RefreshRequest>,
-    ) -> ApiResult<Json<TokenResponse>> {
+    async fn refresh(&self, app: Data<&MedConnect>, body: Json<RefreshRequest>) -> ApiResult<Json<TokenResponse>> {
         Ok(Json(app.refresh(&body.refresh_token).await?.into()))
     }
 

@@ -83,19 +83,12 @@ impl From<Doctor> for DoctorView {
             family_name: d.family_name,
             specialty: d.specialty,
             licence_number: d.licence_number,
-            contact: d.contact.map(|c| DoctorContactView {
-                email: c.email,
-                phone: c.phone,
-            }),
+            contact: d.contact.map(|c| DoctorContactView { email: c.email, phone: c.phone }),
         }
     }
 }
 
-page_of!(
-    DoctorPage,
-    DoctorView,
-    "A page of the doctor directory, by family name."
-);
+page_of!(DoctorPage, DoctorView, "A page of the doctor directory, by family name.");
 
 #[derive(ApiResponse)]
 pub enum DoctorCreated {
@@ -122,15 +115,8 @@ impl DoctorsApi {
 
     /// A doctor's directory entry
     #[oai(path = "/doctors/:doctor_id", method = "get")]
-    async fn get(
-        &self,
-        app: Data<&MedConnect>,
-        auth: Auth,
-        doctor_id: Path<Uuid>,
-    ) -> ApiResult<Json<DoctorView>> {
-        Ok(Json(
-            app.get_doctor(&auth.0, DoctorId(doctor_id.0)).await?.into(),
-        ))
+    async fn get(&self, app: Data<&MedConnect>, auth: Auth, doctor_id: Path<Uuid>) -> ApiResult<Json<DoctorView>> {
+        Ok(Json(app.get_doctor(&auth.0, DoctorId(doctor_id.0)).await?.into()))
     }
 
     /// Browse the doctor directory
@@ -145,10 +131,7 @@ impl DoctorsApi {
         /// Page size, 1 to 100 (default 20).
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<DoctorPage>> {
-        let query = DoctorQuery {
-            specialty: specialty.0,
-            page: page_request(cursor.0, limit.0),
-        };
+        let query = DoctorQuery { specialty: specialty.0, page: page_request(cursor.0, limit.0) };
         Ok(Json(app.list_doctors(&auth.0, &query).await?.into()))
     }
 }

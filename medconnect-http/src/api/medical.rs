@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 use medconnect_core::MedConnect;
 use medconnect_core::domain::{
-    AllergySeverity, DiagnosisStatus, EntryDetails, EntryInput, EntryKind, MedicalEntry,
-    NewMedicalEntry, PatientId,
+    AllergySeverity, DiagnosisStatus, EntryDetails, EntryInput, EntryKind, MedicalEntry, NewMedicalEntry, PatientId,
 };
 use medconnect_core::services::{EntryFilter, EntryQuery};
 use poem::web::Data;
@@ -167,17 +166,10 @@ pub enum Entry {
 impl From<Entry> for EntryInput {
     fn from(e: Entry) -> Self {
         match e {
-            Entry::Observation(o) => EntryInput::Observation {
-                code: o.code,
-                value: o.value,
-                unit: o.unit,
-            },
-            Entry::LabResult(l) => EntryInput::LabResult {
-                code: l.code,
-                value: l.value,
-                unit: l.unit,
-                reference_range: l.reference_range,
-            },
+            Entry::Observation(o) => EntryInput::Observation { code: o.code, value: o.value, unit: o.unit },
+            Entry::LabResult(l) => {
+                EntryInput::LabResult { code: l.code, value: l.value, unit: l.unit, reference_range: l.reference_range }
+            }
             Entry::Diagnosis(d) => EntryInput::Diagnosis {
                 code: d.code,
                 description: d.description,
@@ -217,30 +209,17 @@ fn text<T: AsRef<str>>(t: T) -> String {
 impl From<EntryDetails> for Entry {
     fn from(d: EntryDetails) -> Self {
         match d {
-            EntryDetails::Observation { code, value, unit } => Entry::Observation(Observation {
-                kind: EntryKindView::Observation,
-                code: text(code),
-                value,
-                unit,
-            }),
-            EntryDetails::LabResult {
-                code,
-                value,
-                unit,
-                reference_range,
-            } => Entry::LabResult(LabResult {
+            EntryDetails::Observation { code, value, unit } => {
+                Entry::Observation(Observation { kind: EntryKindView::Observation, code: text(code), value, unit })
+            }
+            EntryDetails::LabResult { code, value, unit, reference_range } => Entry::LabResult(LabResult {
                 kind: EntryKindView::LabResult,
                 code: text(code),
                 value,
                 unit,
                 reference_range: reference_range.map(text),
             }),
-            EntryDetails::Diagnosis {
-                code,
-                description,
-                status,
-                onset,
-            } => Entry::Diagnosis(Diagnosis {
+            EntryDetails::Diagnosis { code, description, status, onset } => Entry::Diagnosis(Diagnosis {
                 kind: EntryKindView::Diagnosis,
                 code: text(code),
                 description: description.map(text),
@@ -250,29 +229,19 @@ impl From<EntryDetails> for Entry {
                 }),
                 onset: onset.map(Date),
             }),
-            EntryDetails::Medication {
-                substance,
-                dose,
-                route,
-                frequency,
-                start,
-                end,
-                rxnorm,
-            } => Entry::Medication(Medication {
-                kind: EntryKindView::Medication,
-                substance: text(substance),
-                dose: text(dose),
-                route: route.map(text),
-                frequency: frequency.map(text),
-                start: Date(start),
-                end: end.map(Date),
-                rxnorm,
-            }),
-            EntryDetails::Allergy {
-                substance,
-                reaction,
-                severity,
-            } => Entry::Allergy(Allergy {
+            EntryDetails::Medication { substance, dose, route, frequency, start, end, rxnorm } => {
+                Entry::Medication(Medication {
+                    kind: EntryKindView::Medication,
+                    substance: text(substance),
+                    dose: text(dose),
+                    route: route.map(text),
+                    frequency: frequency.map(text),
+                    start: Date(start),
+                    end: end.map(Date),
+                    rxnorm,
+                })
+            }
+            EntryDetails::Allergy { substance, reaction, severity } => Entry::Allergy(Allergy {
                 kind: EntryKindView::Allergy,
                 substance: text(substance),
                 reaction: text(reaction),
@@ -282,10 +251,7 @@ impl From<EntryDetails> for Entry {
                     AllergySeverity::Severe => AllergySeverityView::Severe,
                 }),
             }),
-            EntryDetails::Note { text: t } => Entry::Note(Note {
-                kind: EntryKindView::Note,
-                text: text(t),
-            }),
+            EntryDetails::Note { text: t } => Entry::Note(Note { kind: EntryKindView::Note, text: text(t) }),
         }
     }
 }
@@ -329,11 +295,7 @@ impl From<MedicalEntry> for EntryView {
     }
 }
 
-page_of!(
-    EntryPage,
-    EntryView,
-    "A page of a patient's record, newest first."
-);
+page_of!(EntryPage, EntryView, "A page of a patient's record, newest first.");
 
 #[derive(ApiResponse)]
 pub enum EntryCreated {
@@ -351,12 +313,7 @@ impl MedicalApi {
     /// Doctors add entries for patients in their care; a patient may add self-reported
     /// entries to their own record. Each kind is validated for its own fields.
     #[oai(path = "/medical_data", method = "post")]
-    async fn create(
-        &self,
-        app: Data<&MedConnect>,
-        auth: Auth,
-        body: Json<NewEntryRequest>,
-    ) -> ApiResult<EntryCreated> {
+    async fn create(&self, app: Data<&MedConnect>, auth: Auth, body: Json<NewEntryRequest>) -> ApiResult<EntryCreated> {
         let body = body.0;
         let new = NewMedicalEntry {
             patient_id: PatientId(body.patient_id),
@@ -386,19 +343,8 @@ impl MedicalApi {
         /// Page size, 1 to 100 (default 20).
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<EntryPage>> {
-        let filter = EntryFilter {
-            kinds: kind.0.into_iter().map(Into::into).collect(),
-            from: from.0,
-            to: to.0,
-        };
-        let query = EntryQuery {
-            filter,
-            page: page_request(cursor.0, limit.0),
-        };
-        Ok(Json(
-            app.list_medical_entries(&auth.0, PatientId(patient_id.0), &query)
-                .await?
-                .into(),
-        ))
+        let filter = EntryFilter { kinds: kind.0.into_iter().map(Into::into).collect(), from: from.0, to: to.0 };
+        let query = EntryQuery { filter, page: page_request(cursor.0, limit.0) };
+        Ok(Json(app.list_medical_entries(&auth.0, PatientId(patient_id.0), &query).await?.into()))
     }
 }

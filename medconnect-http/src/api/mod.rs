@@ -35,12 +35,7 @@ pub enum ApiTags {
 /// A bearer access token from `POST /login`. Swagger UI's Authorize button signs in
 /// with the OAuth2 password flow against `/login`.
 #[derive(SecurityScheme)]
-#[oai(
-    ty = "oauth2",
-    rename = "bearer",
-    flows(password(token_url = "/login")),
-    checker = "authenticate"
-)]
+#[oai(ty = "oauth2", rename = "bearer", flows(password(token_url = "/login")), checker = "authenticate")]
 pub struct Auth(pub Actor);
 
 /// The core decides whether the token is good: signature, expiry, account and session.
@@ -48,9 +43,7 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Actor> {
     let app = req
         .data::<MedConnect>()
         .ok_or_else(|| poem::Error::from_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR))?;
-    app.authenticate(&bearer.token)
-        .await
-        .map_err(|e| ApiError(e).into())
+    app.authenticate(&bearer.token).await.map_err(|e| ApiError(e).into())
 }
 
 /// For operations open to anonymous callers: a token, if one is sent, must be valid.
@@ -71,15 +64,12 @@ impl MaybeAuth {
                 None => Ok(None),
                 Some(value) => {
                     let token = value.to_str().unwrap_or_default();
-                    let token = token
-                        .strip_prefix("Bearer ")
-                        .or_else(|| token.strip_prefix("bearer "))
-                        .unwrap_or("");
+                    let token = token.strip_prefix("Bearer ").or_else(|| token.strip_prefix("bearer ")).unwrap_or("");
                     Err(match app.authenticate(token).await {
                         Err(e) => ApiError(e),
-                        Ok(_) => ApiError(medconnect_core::Error::unauthenticated(
-                            "the Authorization header is malformed",
-                        )),
+                        Ok(_) => {
+                            ApiError(medconnect_core::Error::unauthenticated("the Authorization header is malformed"))
+                        }
                     })
                 }
             },

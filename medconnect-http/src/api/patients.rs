@@ -146,11 +146,7 @@ impl From<Patient> for PatientView {
     }
 }
 
-page_of!(
-    PatientPage,
-    PatientView,
-    "A page of patients, by family name."
-);
+page_of!(PatientPage, PatientView, "A page of patients, by family name.");
 
 /// A doctor's care of a patient.
 #[derive(Debug, Object)]
@@ -214,17 +210,8 @@ impl PatientsApi {
     ///
     /// The patient themself, their doctors in care and administrators; anyone else gets 404.
     #[oai(path = "/patients/:patient_id", method = "get")]
-    async fn get(
-        &self,
-        app: Data<&MedConnect>,
-        auth: Auth,
-        patient_id: Path<Uuid>,
-    ) -> ApiResult<Json<PatientView>> {
-        Ok(Json(
-            app.get_patient(&auth.0, PatientId(patient_id.0))
-                .await?
-                .into(),
-        ))
+    async fn get(&self, app: Data<&MedConnect>, auth: Auth, patient_id: Path<Uuid>) -> ApiResult<Json<PatientView>> {
+        Ok(Json(app.get_patient(&auth.0, PatientId(patient_id.0)).await?.into()))
     }
 
     /// List patients
@@ -242,10 +229,7 @@ impl PatientsApi {
         /// Page size, 1 to 100 (default 20).
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<PatientPage>> {
-        let query = PatientQuery {
-            name: name.0,
-            page: page_request(cursor.0, limit.0),
-        };
+        let query = PatientQuery { name: name.0, page: page_request(cursor.0, limit.0) };
         Ok(Json(app.list_patients(&auth.0, &query).await?.into()))
     }
 
@@ -272,11 +256,7 @@ impl PatientsApi {
         patient_id: Path<Uuid>,
         doctor_id: Path<Uuid>,
     ) -> ApiResult<Json<CareView>> {
-        Ok(Json(
-            app.grant_care(&auth.0, PatientId(patient_id.0), DoctorId(doctor_id.0))
-                .await?
-                .into(),
-        ))
+        Ok(Json(app.grant_care(&auth.0, PatientId(patient_id.0), DoctorId(doctor_id.0)).await?.into()))
     }
 
     /// Revoke a doctor's care of the patient
@@ -288,8 +268,7 @@ impl PatientsApi {
         patient_id: Path<Uuid>,
         doctor_id: Path<Uuid>,
     ) -> ApiResult<CareRevoked> {
-        app.revoke_care(&auth.0, PatientId(patient_id.0), DoctorId(doctor_id.0))
-            .await?;
+        app.revoke_care(&auth.0, PatientId(patient_id.0), DoctorId(doctor_id.0)).await?;
         Ok(CareRevoked::Done)
     }
 }

@@ -4,9 +4,7 @@ use std::borrow::Cow;
 
 use chrono::NaiveDate;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
-use poem_openapi::types::{
-    ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type,
-};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type};
 use serde_json::Value;
 
 /// A calendar date, `YYYY-MM-DD` (OpenAPI `format: date`).
@@ -30,9 +28,7 @@ impl Type for Date {
         Some(self)
     }
 
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
         Box::new(self.as_raw_value().into_iter())
     }
 }
@@ -82,10 +78,7 @@ macro_rules! page_of {
 
         impl<T: Into<$item>> From<medconnect_core::Page<T>> for $name {
             fn from(page: medconnect_core::Page<T>) -> Self {
-                Self {
-                    items: page.items.into_iter().map(Into::into).collect(),
-                    next_cursor: page.next_cursor,
-                }
+                Self { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }
             }
         }
     };

@@ -1,0 +1,125 @@
+//! Bad input of every shape gets a clear problem+json 4xx, never a 500.
+
+use serde_json::json;
+
+use crate::helpers::{assert_problem, patient_body, spawn_app};
+
+#[tokio::test]
+async fn malformed_requests_get_a_clear_400() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = Some(admin.access.as_str());
+
+    let reply = app.post_raw("/patients", None, "application/json", "{\"given_name\": ").await;
+    assert_problem(&reply, 400);
+    let reply = app.post_raw("/patients", None, "application/json", "[]").await;
+    assert_problem(&reply, 400);
+
+    let mut unknown_field = patient_body(Some("x@example.org"), "A", "B");
+    unknown_field["blood_type"] = json!("O+");
+    let reply = app.post("/patients", None, unknown_field).await;
+    assert_problem(&reply, 400);
+    assert!(reply.body["detail"].as_str().is_some_and(|d| d.contains("blood_type")), "{:?}", reply.body);
+
+    let reply = app.get("/patients/not-a-uuid", token).await;
+    assert_problem(&reply, 400);
+    let reply = app.get("/doctors/123", token).await;
+    assert_problem(&reply, 400);
+
+    let mut bad_date = patient_body(Some("y@example.org"), "A", "B");
+    bad_date["date_of_birth"] = json!("1985-13-45");
+    assert_problem(&app.post("/patients", None, bad_date).await, 400);
+
+    let mut bad_sex = patient_body(Some("z@example.org"), "A", "B");
+    bad_sex["sex"] = json!("robot");
+    assert_problem(&app.post("/patients", None, bad_sex).await, 400);
+
+    let reply = app.post_raw("/patients", None, "text/plain", "hello").await;
+    assert!(reply.status == 400 || reply.status == 415, "{}", reply.status);
+    assert_eq!(reply.content_type, "application/problem+json");
+}
+
+#[tokio::test]
+async fn semantic_errors_are_422_naming_the_field() {
+    let app = spawn_app().await;
+    let cases = [
+        ("date_of_birth", json!("2999-01-01")),
+        ("date_of_birth", json!("1850-01-01")),
+        ("email", json!("not-an-email")),
+        ("password", json!("short")),
+        ("given_name", json!("   ")),
+        ("phone", json!("call me maybe")),
+    ];
+    for (field, value) in cases {
+        let mut body = patient_body(Some("valid@example.org"), "Ada", "Lovelace");
+        body[field] = value.clone();
+        let reply = app.post("/patients", None, body).await;
+        assert_problem(&reply, 422);
+        assert_eq!(reply.body["field"], field, "{field} = {value}");
+        assert!(!reply.body.to_string().contains("short"), "the password is never echoed");
+    }
+    let mut nested = patient_body(Some("valid@example.org"), "Ada", "Lovelace");
+    nested["emergency_contact"]["phone"] = json!("nope");
+    let reply = app.post("/patients", None, nested).await;
+    assert_eq!(reply.body["field"], "emergency_contact.phone");
+
+    let admin = app.admin().await;
+    for (query, field) in [("limit=0", "limit"), ("limit=1000", "limit"), ("cursor=garbage", "cursor")] {
+        let reply = app.get(&format!("/patients?{query}"), Some(&admin.access)).await;
+        assert_problem(&reply, 422);
+        assert_eq!(reply.body["field"], field);
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_413() {
+    let app = spawn_app().await;
+    let mut body = patient_body(Some("big@example.org"), "A", "B");
+    body["address"] = json!("x".repeat(200 * 1024));
+    let reply = app.post("/patients", None, body).await;
+    assert_problem(&reply, 413);
+
+    // Without a Content-Length header (chunked), the limit still holds.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..100).map(|_| Ok(vec![b' '; 4096])).collect();
+    let stream = futures_util::stream::iter(chunks);
+    let reply = app.post_raw("/patients", None, "application/json", reqwest::Body::wrap_stream(stream)).await;
+    assert_problem(&reply, 413);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_in_problem_json() {
+    let app = spawn_app().await;
+    assert_problem(&app.get("/nothing-here", None).await, 404);
+    let reply = app.send("PUT", "/patients", None, Some(json!({}))).await;
+    assert!(reply.status == 405 || reply.status == 404, "{}", reply.status);
+    assert_eq!(reply.content_type, "application/problem+json");
+}
+
+#[tokio::test]
+async fn responses_carry_a_request_id_and_the_spec_and_docs_are_served() {
+    let app = spawn_app().await;
+    let resp =
+        app.client.get(format!("{}/health", app.base)).header("x-request-id", "abc-123").send().await.expect("send");
+    assert_eq!(resp.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("abc-123"));
+    let resp = app.client.get(format!("{}/health", app.base)).send().await.expect("send");
+    assert!(resp.headers().get("x-request-id").is_some());
+
+    let spec = app.get("/openapi.json", None).await;
+    assert_eq!(spec.status, 200);
+    for path in [
+        "/login",
+        "/token/refresh",
+        "/logout",
+        "/me",
+        "/patients",
+        "/patients/{patient_id}",
+        "/doctors",
+        "/medical_data",
+    ] {
+        assert!(spec.body["paths"].get(path).is_some(), "{path} missing from the spec");
+    }
+    assert_eq!(spec.body["components"]["securitySchemes"]["bearer"]["flows"]["password"]["tokenUrl"], "/login");
+    let docs = app.client.get(format!("{}/docs", app.base)).send().await.expect("send");
+    assert_eq!(docs.status().as_u16(), 200);
+    assert!(docs.text().await.expect("html").contains("swagger"));
+}

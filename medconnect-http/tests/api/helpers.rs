@@ -1,0 +1,219 @@
+//! `spawn_app()` gives each test a fresh database and a server on a free port, and
+//! `TestApp` has one helper per common step.
+
+use medconnect_core::auth::SigningKey;
+use medconnect_core::services::NewAdmin;
+use medconnect_core::{Config, MedConnect};
+use medconnect_http::{Application, HttpSettings};
+use serde_json::{Value, json};
+use sqlx::Connection;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub core: MedConnect,
+}
+
+/// A reply: status, content type and JSON body (`Null` when the body is not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn id(&self) -> Uuid {
+        self.body["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no id in {:?}", self.body))
+    }
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: Uuid,
+}
+
+fn init_logs() {
+    if std::env::var("TEST_LOG").is_ok() {
+        medconnect_http::telemetry::init();
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Creates an empty database of its own for a test; returns its URL.
+pub async fn create_test_database() -> String {
+    let server_url = std::env::var("MEDCONNECT_TEST_PG_URL")
+        .expect("MEDCONNECT_TEST_PG_URL is not set: run the tests with ./scripts/test, which starts PostgreSQL");
+    let db = format!("mctest_{}", Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&server_url).await.expect("connect to the test cluster");
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database {db}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let (prefix, _) = server_url.rsplit_once('/').expect("URL with a database name");
+    format!("{prefix}/{db}")
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    init_logs();
+    let mut config = Config::new(create_test_database().await, SigningKey::random());
+    config.max_connections = 4;
+    tweak(&mut config);
+    let core = MedConnect::connect(config).await.expect("connect and migrate");
+    let settings =
+        HttpSettings { bind: "127.0.0.1:0".into(), public_url: "http://localhost".into(), max_body_bytes: 64 * 1024 };
+    let server = Application::build(core.clone(), settings).await.expect("bind");
+    let base = format!("http://{}", server.addr());
+    tokio::spawn(server.run_until(std::future::pending()));
+    TestApp { base, client: reqwest::Client::new(), core }
+}
+
+impl TestApp {
+    pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        into_reply(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send("GET", path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.send("POST", path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send("DELETE", path, token, None).await
+    }
+
+    /// Sends a raw body with a content type, for malformed-input tests.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let mut req = self.client.post(format!("{}{path}", self.base)).header("content-type", content_type).body(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        into_reply(req.send().await.expect("request")).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post("/login", None, json!({ "email": email, "password": password })).await
+    }
+
+    pub async fn sign_in(&self, email: &str) -> Session {
+        let reply = self.login(email, PASSWORD).await;
+        assert_eq!(reply.status, 200, "login {email}: {:?}", reply.body);
+        let access = reply.body["access_token"].as_str().expect("access token").to_owned();
+        let refresh = reply.body["refresh_token"].as_str().expect("refresh token").to_owned();
+        let me = self.get("/me", Some(&access)).await;
+        Session { access, refresh, user_id: me.id() }
+    }
+
+    pub async fn admin(&self) -> Session {
+        let email = format!("admin-{}@example.org", Uuid::new_v4().simple());
+        self.core
+            .create_admin(NewAdmin { email: email.clone(), password: PASSWORD.into() })
+            .await
+            .expect("create admin");
+        self.sign_in(&email).await
+    }
+
+    /// Registers a doctor through the API and signs them in. Returns (doctor id, session).
+    pub async fn doctor(&self, admin: &Session, specialty: &str) -> (Uuid, Session) {
+        let n = Uuid::new_v4().simple().to_string();
+        let email = format!("dr-{n}@example.org");
+        let reply = self.post("/doctors", Some(&admin.access), doctor_body(&email, &n[..12], specialty)).await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        let session = self.sign_in(&email).await;
+        (reply.id(), session)
+    }
+
+    /// Signs a patient up through the API and signs them in. Returns (patient id, session).
+    pub async fn patient(&self, given: &str, family: &str) -> (Uuid, Session) {
+        let email = format!("pt-{}@example.org", Uuid::new_v4().simple());
+        let reply = self.post("/patients", None, patient_body(Some(&email), given, family)).await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        let session = self.sign_in(&email).await;
+        (reply.id(), session)
+    }
+
+    pub async fn grant(&self, patient: &Session, patient_id: Uuid, doctor_id: Uuid) {
+        let reply =
+            self.post(&format!("/patients/{patient_id}/care-team/{doctor_id}"), Some(&patient.access), json!({})).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+    }
+
+    pub async fn add_entry(&self, token: &str, patient_id: Uuid, entry: Value) -> Reply {
+        self.post("/medical_data", Some(token), json!({ "patient_id": patient_id, "entry": entry })).await
+    }
+}
+
+async fn into_reply(resp: reqwest::Response) -> Reply {
+    let status = resp.status().as_u16();
+    let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let bytes = resp.bytes().await.expect("body");
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply { status, content_type, body }
+}
+
+pub fn doctor_body(email: &str, licence: &str, specialty: &str) -> Value {
+    json!({
+        "email": email,
+        "password": PASSWORD,
+        "given_name": "Gregory",
+        "family_name": "House",
+        "specialty": specialty,
+        "licence_number": format!("LIC-{licence}"),
+        "phone": "+1 555 0100",
+        "contact_email": "office@example.org"
+    })
+}
+
+pub fn patient_body(email: Option<&str>, given: &str, family: &str) -> Value {
+    let mut body = json!({
+        "given_name": given,
+        "family_name": family,
+        "date_of_birth": "1985-12-10",
+        "sex": "female",
+        "emergency_contact": { "name": "Charles Babbage", "phone": "+44 20 7946 0000", "relationship": "friend" }
+    });
+    if let Some(email) = email {
+        body["email"] = json!(email);
+        body["password"] = json!(PASSWORD);
+    }
+    body
+}
+
+pub fn blood_pressure(systolic: f64) -> Value {
+    json!({ "kind": "observation", "code": "8480-6", "value": systolic, "unit": "mm[Hg]" })
+}
+
+/// Asserts an RFC 9457 body with this status.
+pub fn assert_problem(reply: &Reply, status: u16) {
+    assert_eq!(reply.status, status, "{:?}", reply.body);
+    assert_eq!(reply.content_type, "application/problem+json", "{:?}", reply.body);
+    assert_eq!(reply.body["status"], status);
+    assert!(reply.body["type"].as_str().is_some_and(|t| t.starts_with("/problems/")));
+    assert!(reply.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+}
