@@ -1,6 +1,7 @@
 //! MedConnect's HTTP adapter: an OpenAPI server over `medconnect-core`.
 
 pub mod api;
+pub mod explain;
 pub mod middleware;
 pub mod problem;
 pub mod settings;
@@ -41,6 +42,8 @@ pub fn openapi(public_url: &str) -> OpenApiService<AllApis, ()> {
 /// The whole HTTP application around a core handle.
 pub fn routes(app: MedConnect, settings: &HttpSettings) -> impl poem::Endpoint<Output = poem::Response> + use<> {
     let api = openapi(&settings.public_url);
+    let spec_json = serde_json::from_str(&api.spec()).unwrap_or_default();
+    let schemas = std::sync::Arc::new(explain::RequestSchemas::new(spec_json));
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
     Route::new()
@@ -50,7 +53,7 @@ pub fn routes(app: MedConnect, settings: &HttpSettings) -> impl poem::Endpoint<O
         .data(app)
         .with(CatchPanic::new())
         .catch_all_error(problem::any_error_to_problem)
-        .around(middleware::limit_body(settings.max_body_bytes))
+        .around(middleware::prepare_request(settings.max_body_bytes, schemas))
         .around(middleware::trace_request)
         .into_endpoint()
         .map_to_response()

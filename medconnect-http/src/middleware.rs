@@ -1,4 +1,5 @@
-//! Request-level middleware: a request id and an access log line, and a body size limit.
+//! Request-level middleware: a request id and an access log line; a body size limit and
+//! the schema check of requests.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,6 +9,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use tokio::io::AsyncReadExt;
 use tracing::Instrument;
 
+use crate::explain::RequestSchemas;
 use crate::problem::Problem;
 
 const REQUEST_ID: &str = "x-request-id";
@@ -43,14 +45,18 @@ pub async fn trace_request<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Resul
     .await
 }
 
-/// Refuses bodies larger than `max` bytes with 413, whether or not they declare a length.
-pub fn limit_body<E: Endpoint + 'static>(
+/// Refuses bodies larger than `max` bytes with 413, whether or not they declare a
+/// length, then checks the request against its operation's schema so that a malformed
+/// one is refused with a 400 naming the field (see `explain`).
+pub fn prepare_request<E: Endpoint + 'static>(
     max: usize,
+    schemas: Arc<RequestSchemas>,
 ) -> impl Fn(Arc<E>, Request) -> std::pin::Pin<Box<dyn std::future::Future<Output = poem::Result<Response>> + Send>>
 + Send
 + Sync
 + 'static {
     move |ep, mut req| {
+        let schemas = schemas.clone();
         Box::pin(async move {
             let too_large = || {
                 Problem::new(
@@ -66,27 +72,38 @@ pub fn limit_body<E: Endpoint + 'static>(
                 .get(poem::http::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            match declared {
-                Some(len) if len > max as u64 => return Ok(too_large()),
-                Some(_) => {}
-                None if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) => {
-                    let mut buf = Vec::new();
-                    let mut reader = req.take_body().into_async_read().take(max as u64 + 1);
-                    if reader.read_to_end(&mut buf).await.is_err() {
-                        return Ok(Problem::new(
-                            StatusCode::BAD_REQUEST,
-                            "bad-request",
-                            "the request body could not be read",
-                            None,
-                        )
-                        .into_response());
-                    }
-                    if buf.len() > max {
-                        return Ok(too_large());
-                    }
-                    req.set_body(buf);
+            if declared.is_some_and(|len| len > max as u64) {
+                return Ok(too_large());
+            }
+            let mut body = None;
+            if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
+                let mut buf = Vec::new();
+                let mut reader = req.take_body().into_async_read().take(max as u64 + 1);
+                if reader.read_to_end(&mut buf).await.is_err() {
+                    let problem = Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad-request",
+                        "the request body could not be read",
+                        None,
+                    );
+                    return Ok(problem.into_response());
                 }
-                None => {}
+                if buf.len() > max {
+                    return Ok(too_large());
+                }
+                body = Some(buf);
+            }
+            let is_json = req.content_type().is_some_and(|ct| ct.starts_with("application/json"));
+            let json = body.as_deref().filter(|_| is_json);
+            let fault = schemas.check(req.method().as_str(), req.uri().path(), req.uri().query().unwrap_or(""), json);
+            if let Some(fault) = fault {
+                let detail = format!("invalid `{}`: {}", fault.field, fault.reason);
+                return Ok(
+                    Problem::new(StatusCode::BAD_REQUEST, "bad-request", detail, Some(fault.field)).into_response()
+                );
+            }
+            if let Some(buf) = body {
+                req.set_body(buf);
             }
             Ok(respond(ep.call(req).await))
         })

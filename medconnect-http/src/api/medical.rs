@@ -334,7 +334,7 @@ impl MedicalApi {
         auth: Auth,
         patient_id: Path<Uuid>,
         /// Only these kinds (repeat the parameter for several).
-        kind: Query<Vec<EntryKindView>>,
+        kind: Query<Option<Vec<EntryKindView>>>,
         /// Only entries effective at or after this time.
         from: Query<Option<DateTime<Utc>>>,
         /// Only entries effective before this time.
@@ -343,7 +343,11 @@ impl MedicalApi {
         /// Page size, 1 to 100 (default 20).
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<EntryPage>> {
-        let filter = EntryFilter { kinds: kind.0.into_iter().map(Into::into).collect(), from: from.0, to: to.0 };
+        let filter = EntryFilter {
+            kinds: kind.0.unwrap_or_default().into_iter().map(Into::into).collect(),
+            from: from.0,
+            to: to.0,
+        };
         let query = EntryQuery { filter, page: page_request(cursor.0, limit.0) };
         Ok(Json(app.list_medical_entries(&auth.0, PatientId(patient_id.0), &query).await?.into()))
     }

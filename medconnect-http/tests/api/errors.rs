@@ -19,20 +19,36 @@ async fn malformed_requests_get_a_clear_400() {
     unknown_field["blood_type"] = json!("O+");
     let reply = app.post("/patients", None, unknown_field).await;
     assert_problem(&reply, 400);
-    assert!(reply.body["detail"].as_str().is_some_and(|d| d.contains("blood_type")), "{:?}", reply.body);
+    assert_eq!(reply.body["field"], "blood_type", "{:?}", reply.body);
 
     let reply = app.get("/patients/not-a-uuid", token).await;
     assert_problem(&reply, 400);
+    assert_eq!(reply.body["field"], "patient_id");
     let reply = app.get("/doctors/123", token).await;
     assert_problem(&reply, 400);
 
     let mut bad_date = patient_body(Some("y@example.org"), "A", "B");
     bad_date["date_of_birth"] = json!("1985-13-45");
-    assert_problem(&app.post("/patients", None, bad_date).await, 400);
+    let reply = app.post("/patients", None, bad_date).await;
+    assert_problem(&reply, 400);
+    assert_eq!(reply.body["field"], "date_of_birth");
+
+    let mut missing = patient_body(Some("w@example.org"), "A", "B");
+    missing.as_object_mut().expect("object").remove("sex");
+    let reply = app.post("/patients", None, missing).await;
+    assert_problem(&reply, 400);
+    assert_eq!(reply.body["field"], "sex");
+
+    let mut nested = patient_body(Some("v@example.org"), "A", "B");
+    nested["emergency_contact"]["name"] = json!(42);
+    let reply = app.post("/patients", None, nested).await;
+    assert_eq!(reply.body["field"], "emergency_contact.name");
 
     let mut bad_sex = patient_body(Some("z@example.org"), "A", "B");
     bad_sex["sex"] = json!("robot");
-    assert_problem(&app.post("/patients", None, bad_sex).await, 400);
+    let reply = app.post("/patients", None, bad_sex).await;
+    assert_problem(&reply, 400);
+    assert_eq!(reply.body["field"], "sex");
 
     let reply = app.post_raw("/patients", None, "text/plain", "hello").await;
     assert!(reply.status == 400 || reply.status == 415, "{}", reply.status);

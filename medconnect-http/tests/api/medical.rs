@@ -79,18 +79,25 @@ async fn invalid_entries_are_refused_naming_the_field_and_nothing_is_written() {
     assert_problem(&future, 422);
     assert_eq!(future.body["field"], "effective_at");
 
-    let structural: Vec<Value> = vec![
-        json!({ "kind": "observation", "code": "8480-6", "unit": "mm[Hg]" }),
-        json!({ "kind": "observation", "code": "8480-6", "value": "high", "unit": "mm[Hg]" }),
-        json!({ "kind": "observation", "code": "8480-6", "value": 120, "unit": "mm[Hg]", "extra": 1 }),
-        json!({ "kind": "surgery", "text": "x" }),
-        json!({ "code": "8480-6", "value": 120, "unit": "mm[Hg]" }),
-        json!({ "kind": "medication", "substance": "x", "dose": "1", "start": "2020-02-30" }),
+    let structural: Vec<(Value, &str)> = vec![
+        (json!({ "kind": "observation", "code": "8480-6", "unit": "mm[Hg]" }), "entry.value"),
+        (json!({ "kind": "observation", "code": "8480-6", "value": "high", "unit": "mm[Hg]" }), "entry.value"),
+        (json!({ "kind": "observation", "code": "8480-6", "value": 120, "unit": "mm[Hg]", "extra": 1 }), "extra"),
+        (json!({ "kind": "surgery", "text": "x" }), "entry.kind"),
+        (json!({ "code": "8480-6", "value": 120, "unit": "mm[Hg]" }), "entry.kind"),
+        (json!({ "kind": "medication", "substance": "x", "dose": "1", "start": "2020-02-30" }), "entry.start"),
+        (json!({ "kind": "allergy", "substance": "x", "reaction": "y", "severity": "deadly" }), "entry.severity"),
     ];
-    for entry in structural {
+    for (entry, field) in structural {
         let reply = app.add_entry(&doctor, patient, entry.clone()).await;
         assert_problem(&reply, 400);
+        assert_eq!(reply.body["field"], field, "{entry}: {:?}", reply.body);
     }
+    let no_patient = app.post("/medical_data", Some(&doctor), json!({ "entry": blood_pressure(120.0) })).await;
+    assert_eq!(no_patient.body["field"], "patient_id");
+    let bad_patient =
+        app.post("/medical_data", Some(&doctor), json!({ "patient_id": "p-1", "entry": blood_pressure(120.0) })).await;
+    assert_eq!(bad_patient.body["field"], "patient_id");
     let list = app.get(&format!("/medical_data/{patient}"), Some(&doctor)).await;
     assert_eq!(list.body["items"].as_array().map(Vec::len), Some(0));
 }
@@ -140,5 +147,9 @@ async fn the_record_filters_by_kind_and_time_range() {
         .get(&format!("/medical_data/{patient}?from=2024-03-01T00:00:00Z&to=2024-02-01T00:00:00Z"), Some(&doctor))
         .await;
     assert_problem(&inverted, 422);
-    assert_problem(&app.get(&format!("/medical_data/{patient}?kind=surgery"), Some(&doctor)).await, 400);
+    let bad_kind = app.get(&format!("/medical_data/{patient}?kind=surgery"), Some(&doctor)).await;
+    assert_problem(&bad_kind, 400);
+    assert_eq!(bad_kind.body["field"], "kind");
+    let bad_from = app.get(&format!("/medical_data/{patient}?from=yesterday"), Some(&doctor)).await;
+    assert_eq!(bad_from.body["field"], "from");
 }
