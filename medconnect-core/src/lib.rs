@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod ai;
 pub mod auth;
 pub mod config;
 pub mod domain;
@@ -39,6 +40,7 @@ pub struct MedConnect {
 
 struct Inner {
     pool: PgPool,
+    interactions: Arc<ai::interactions::InteractionKb>,
     tokens: auth::TokenIssuer,
     hasher: auth::PasswordHasher,
 }
@@ -55,7 +57,8 @@ impl MedConnect {
     pub fn with_pool(pool: PgPool, config: &Config) -> Result<Self> {
         let tokens = auth::TokenIssuer::new(&config.signing_key, config.access_ttl, config.refresh_ttl);
         let hasher = auth::PasswordHasher::new()?;
-        Ok(Self { inner: Arc::new(Inner { pool, tokens, hasher }) })
+        let interactions = ai::interactions::InteractionKb::shared()?;
+        Ok(Self { inner: Arc::new(Inner { pool, interactions, tokens, hasher }) })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -64,6 +67,11 @@ impl MedConnect {
 
     pub(crate) fn tokens(&self) -> &auth::TokenIssuer {
         &self.inner.tokens
+    }
+
+    /// The drug-interaction knowledge base.
+    pub fn interactions(&self) -> &ai::interactions::InteractionKb {
+        &self.inner.interactions
     }
 
     pub(crate) fn hasher(&self) -> &auth::PasswordHasher {

@@ -16,18 +16,18 @@ use poem::{EndpointExt, IntoEndpoint, Route, Server};
 use poem_openapi::OpenApiService;
 
 use crate::api::{
-    accounts::AccountsApi, auth::AuthApi, doctors::DoctorsApi, health::HealthApi, medical::MedicalApi,
-    patients::PatientsApi,
+    accounts::AccountsApi, auth::AuthApi, doctors::DoctorsApi, health::HealthApi, interactions::InteractionsApi,
+    medical::MedicalApi, patients::PatientsApi,
 };
 pub use crate::settings::HttpSettings;
 
 /// Every operation of the API, in the order the spec lists them.
-pub type AllApis = (AuthApi, PatientsApi, DoctorsApi, MedicalApi, AccountsApi, HealthApi);
+pub type AllApis = (AuthApi, PatientsApi, DoctorsApi, MedicalApi, InteractionsApi, AccountsApi, HealthApi);
 
 /// The OpenAPI service, for serving and for exporting the spec.
 pub fn openapi(public_url: &str) -> OpenApiService<AllApis, ()> {
     OpenApiService::new(
-        (AuthApi, PatientsApi, DoctorsApi, MedicalApi, AccountsApi, HealthApi),
+        (AuthApi, PatientsApi, DoctorsApi, MedicalApi, InteractionsApi, AccountsApi, HealthApi),
         "MedConnect",
         env!("CARGO_PKG_VERSION"),
     )

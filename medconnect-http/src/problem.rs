@@ -171,11 +171,12 @@ pub async fn any_error_to_problem(err: poem::Error) -> Response {
         }
         _ => ("bad-request", err.to_string()),
     };
-    Problem::new(status, slug, detail.clone(), unknown_field(&detail)).into_response()
+    Problem::new(status, slug, detail.clone(), field_named_in(&detail)).into_response()
 }
 
-/// poem-openapi reports a field that is not in the schema as "unknown field `name`".
-fn unknown_field(detail: &str) -> Option<String> {
-    let rest = detail.split("unknown field `").nth(1)?;
+/// poem-openapi names the field in two messages: "unknown field `name`" and
+/// "field `name` verification failed" (a validator such as maxLength).
+fn field_named_in(detail: &str) -> Option<String> {
+    let rest = detail.split("field `").nth(1)?;
     rest.split('`').next().map(str::to_owned)
 }

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod doctors;
+mod interactions;
 mod medical;
 mod patients;
 
@@ -12,6 +13,7 @@ pub use crate::store::audit::AuditRecord;
 pub use crate::store::medical::EntryFilter;
 pub use accounts::NewAdmin;
 pub use doctors::{DoctorQuery, NewDoctor};
+pub use interactions::MAX_DRUGS;
 pub use medical::EntryQuery;
 pub use patients::{EmergencyContactInput, NewPatient, PatientQuery};
 

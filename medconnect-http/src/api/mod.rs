@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod doctors;
 pub mod health;
+pub mod interactions;
 pub mod medical;
 pub mod patients;
 pub mod types;
@@ -26,6 +27,8 @@ pub enum ApiTags {
     Doctors,
     /// Patients' medical records.
     MedicalData,
+    /// Drug interactions and, later, risk predictions.
+    DecisionSupport,
     /// Account administration and the audit trail.
     Admin,
     /// Liveness and readiness.

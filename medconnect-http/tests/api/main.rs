@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod errors;
 mod helpers;
+mod interactions;
 mod medical;
 mod pagination;
 mod registry;

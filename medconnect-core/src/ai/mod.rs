@@ -1,0 +1,4 @@
+//! Decision support. `interactions`: the drug–drug interaction knowledge base and
+//! its matching engine (pure, in memory, no I/O once loaded).
+
+pub mod interactions;

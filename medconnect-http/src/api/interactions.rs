@@ -1,0 +1,252 @@
+//! Drug–drug interaction checks against the shipped ANSM thesaurus.
+
+use medconnect_core::MedConnect;
+use medconnect_core::ai::interactions::{
+    EntityKind, Finding, InteractingPair, InteractionReport, Level, MatchedBy, ResolvedDrug, Severity, UnknownDrug, Via,
+};
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi};
+
+use super::{ApiTags, Auth};
+use crate::problem::ApiResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "Severity", rename_all = "snake_case")]
+pub enum SeverityView {
+    /// CONTRE-INDICATION
+    Contraindicated,
+    /// Association DECONSEILLEE
+    Avoid,
+    /// Précaution d'emploi
+    Precaution,
+    /// A prendre en compte
+    Consider,
+}
+
+impl From<Severity> for SeverityView {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Contraindicated => SeverityView::Contraindicated,
+            Severity::Avoid => SeverityView::Avoid,
+            Severity::Precaution => SeverityView::Precaution,
+            Severity::Consider => SeverityView::Consider,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "DrugEntityKind", rename_all = "snake_case")]
+pub enum KindView {
+    Substance,
+    Class,
+    /// Named by the thesaurus but neither a substance nor a class (grapefruit, alcohol…).
+    Other,
+}
+
+impl From<EntityKind> for KindView {
+    fn from(k: EntityKind) -> Self {
+        match k {
+            EntityKind::Substance => KindView::Substance,
+            EntityKind::Class => KindView::Class,
+            EntityKind::Other => KindView::Other,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "MatchedBy", rename_all = "snake_case")]
+pub enum MatchedByView {
+    FrenchName,
+    EnglishName,
+    RxNorm,
+    ClassName,
+    OtherName,
+}
+
+impl From<MatchedBy> for MatchedByView {
+    fn from(m: MatchedBy) -> Self {
+        match m {
+            MatchedBy::FrenchName => MatchedByView::FrenchName,
+            MatchedBy::EnglishName => MatchedByView::EnglishName,
+            MatchedBy::RxNorm => MatchedByView::RxNorm,
+            MatchedBy::ClassName => MatchedByView::ClassName,
+            MatchedBy::OtherName => MatchedByView::OtherName,
+        }
+    }
+}
+
+/// Drugs to check against each other.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CheckRequest {
+    /// French or English INN, RxNorm id, or drug class; case, accents and spacing do not matter.
+    #[oai(validator(min_items = 1, max_items = 50))]
+    pub drugs: Vec<String>,
+}
+
+/// Text in the language the source wrote it in.
+#[derive(Debug, Object)]
+pub struct LocalizedText {
+    /// BCP 47 language tag.
+    pub lang: String,
+    pub text: String,
+}
+
+/// A drug name that was recognised.
+#[derive(Debug, Object)]
+pub struct RecognisedDrug {
+    pub input: String,
+    /// The thesaurus name it matched.
+    pub name: String,
+    pub kind: KindView,
+    pub matched_by: MatchedByView,
+    /// The classes through which it inherits interactions.
+    pub classes: Vec<String>,
+}
+
+/// A drug name that was not recognised.
+#[derive(Debug, Object)]
+pub struct UnrecognisedDrug {
+    pub input: String,
+    /// The closest known names.
+    pub suggestions: Vec<String>,
+}
+
+/// One severity level of an entry, with its condition.
+#[derive(Debug, Object)]
+pub struct LevelView {
+    pub severity: SeverityView,
+    /// The level as the thesaurus writes it.
+    pub original: String,
+    pub advice: Option<LocalizedText>,
+}
+
+/// A side of a thesaurus entry.
+#[derive(Debug, Object)]
+pub struct ViaView {
+    pub name: String,
+    pub kind: KindView,
+}
+
+/// One thesaurus entry that applies to the pair.
+#[derive(Debug, Object)]
+pub struct FindingView {
+    pub severity: SeverityView,
+    pub levels: Vec<LevelView>,
+    /// The entry's two sides, in the order `drug_a`, `drug_b`: the classes or substances
+    /// the interaction came through.
+    pub through: Vec<ViaView>,
+    pub mechanism: LocalizedText,
+}
+
+/// Two of the given drugs that interact.
+#[derive(Debug, Object)]
+pub struct InteractingPairView {
+    pub drug_a: String,
+    pub drug_b: String,
+    /// The most severe level among the findings.
+    pub severity: SeverityView,
+    pub findings: Vec<FindingView>,
+}
+
+/// The result of a check.
+#[derive(Debug, Object)]
+pub struct InteractionCheck {
+    /// The knowledge-base edition the check used.
+    pub edition: String,
+    pub drugs: Vec<RecognisedDrug>,
+    /// Names that were not recognised: never silently dropped.
+    pub unknown: Vec<UnrecognisedDrug>,
+    /// Most severe first.
+    pub pairs: Vec<InteractingPairView>,
+}
+
+fn french(text: &str) -> LocalizedText {
+    LocalizedText { lang: "fr".into(), text: text.to_owned() }
+}
+
+impl From<&Level> for LevelView {
+    fn from(l: &Level) -> Self {
+        Self { severity: l.severity.into(), original: l.original.clone(), advice: l.advice.as_deref().map(french) }
+    }
+}
+
+impl From<&Via<'_>> for ViaView {
+    fn from(v: &Via<'_>) -> Self {
+        Self { name: v.name.to_owned(), kind: v.kind.into() }
+    }
+}
+
+impl From<&Finding<'_>> for FindingView {
+    fn from(f: &Finding<'_>) -> Self {
+        Self {
+            severity: f.severity.into(),
+            levels: f.levels.iter().map(Into::into).collect(),
+            through: f.through.iter().map(Into::into).collect(),
+            mechanism: LocalizedText { lang: f.language.into(), text: f.mechanism.to_owned() },
+        }
+    }
+}
+
+impl From<&InteractingPair<'_>> for InteractingPairView {
+    fn from(p: &InteractingPair<'_>) -> Self {
+        Self {
+            drug_a: p.drug_a.clone(),
+            drug_b: p.drug_b.clone(),
+            severity: p.severity.into(),
+            findings: p.findings.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<&ResolvedDrug<'_>> for RecognisedDrug {
+    fn from(d: &ResolvedDrug<'_>) -> Self {
+        Self {
+            input: d.input.clone(),
+            name: d.name.to_owned(),
+            kind: d.kind.into(),
+            matched_by: d.matched_by.into(),
+            classes: d.classes.iter().map(|c| (*c).to_owned()).collect(),
+        }
+    }
+}
+
+impl From<&UnknownDrug> for UnrecognisedDrug {
+    fn from(u: &UnknownDrug) -> Self {
+        Self { input: u.input.clone(), suggestions: u.suggestions.clone() }
+    }
+}
+
+impl From<&InteractionReport<'_>> for InteractionCheck {
+    fn from(r: &InteractionReport<'_>) -> Self {
+        Self {
+            edition: r.edition.to_owned(),
+            drugs: r.drugs.iter().map(Into::into).collect(),
+            unknown: r.unknown.iter().map(Into::into).collect(),
+            pairs: r.pairs.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+pub struct InteractionsApi;
+
+#[OpenApi(tag = "ApiTags::DecisionSupport")]
+impl InteractionsApi {
+    /// Check drugs for interactions
+    ///
+    /// Every interacting pair among the given drugs, most severe first, with the
+    /// severity levels, the classes or substances each interaction came through, and the
+    /// mechanism and advice in the thesaurus's French. Names may be French or English
+    /// INNs, RxNorm ids or class names; unknown names come back with suggestions.
+    #[oai(path = "/interactions/check", method = "post")]
+    async fn check(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        body: Json<CheckRequest>,
+    ) -> ApiResult<Json<InteractionCheck>> {
+        let report = app.check_interactions(&auth.0, &body.drugs)?;
+        Ok(Json((&report).into()))
+    }
+}
