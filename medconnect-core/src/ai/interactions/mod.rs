@@ -8,7 +8,9 @@
 
 mod names;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -201,24 +203,33 @@ pub struct InteractionKb {
     report: LoadReport,
 }
 
+// The source JSON is borrowed where it has no escapes: loading allocates little.
 #[derive(Deserialize)]
-struct RawSubstance {
-    substance: String,
-    drug_classes: Vec<String>,
+struct RawSubstance<'a> {
+    #[serde(borrow)]
+    substance: Cow<'a, str>,
+    #[serde(borrow)]
+    drug_classes: Vec<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct RawEntry {
-    main_drug: String,
-    plus_drug: String,
-    severity_levels: Vec<RawLevel>,
-    interaction_mechanism: String,
+struct RawEntry<'a> {
+    #[serde(borrow)]
+    main_drug: Cow<'a, str>,
+    #[serde(borrow)]
+    plus_drug: Cow<'a, str>,
+    #[serde(borrow)]
+    severity_levels: Vec<RawLevel<'a>>,
+    #[serde(borrow)]
+    interaction_mechanism: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
-struct RawLevel {
-    level: String,
-    info: String,
+struct RawLevel<'a> {
+    #[serde(borrow)]
+    level: Cow<'a, str>,
+    #[serde(borrow)]
+    info: Cow<'a, str>,
 }
 
 impl InteractionKb {
@@ -254,7 +265,7 @@ impl InteractionKb {
         let mut accent_groups: HashMap<String, Vec<String>> = HashMap::new();
         for s in &substances {
             let id = b.entity(&s.substance, EntityKind::Substance);
-            accent_groups.entry(fold(&s.substance)).or_default().push(s.substance.clone());
+            accent_groups.entry(fold(&s.substance)).or_default().push(s.substance.to_string());
             let classes: Vec<EntityId> = s.drug_classes.iter().map(|c| b.by_key[&fold(c)][0]).collect();
             for c in classes {
                 if !b.entities[id as usize].expansion.contains(&c) {
@@ -267,11 +278,12 @@ impl InteractionKb {
 
         // Interactions, by unordered pair; the same content twice is one entry.
         let mut seen_directions: std::collections::HashSet<(EntityId, EntityId)> = Default::default();
-        let mut content_seen: std::collections::HashSet<(EntityId, EntityId, String, Vec<(Severity, String)>)> =
-            Default::default();
+        let mut sides: FxHashMap<&str, EntityId> = FxHashMap::default();
+        // Content hash → interactions with that hash, to find exact duplicates without copying text.
+        let mut by_content: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
         for entry in &entries {
-            let a = b.side(&entry.main_drug);
-            let c = b.side(&entry.plus_drug);
+            let a = b.side_cached(&mut sides, &entry.main_drug);
+            let c = b.side_cached(&mut sides, &entry.plus_drug);
             seen_directions.insert((a, c));
             let mut levels = Vec::with_capacity(entry.severity_levels.len());
             for level in &entry.severity_levels {
@@ -289,23 +301,23 @@ impl InteractionKb {
                 });
             };
             let key = (a.min(c), a.max(c));
-            let fingerprint = (
-                key.0,
-                key.1,
-                entry.interaction_mechanism.trim().to_owned(),
-                levels.iter().map(|l| (l.severity, l.advice.clone().unwrap_or_default())).collect(),
-            );
-            if !content_seen.insert(fingerprint) {
+            let mechanism = entry.interaction_mechanism.trim();
+            let content = content_hash(key, mechanism, &levels);
+            let twins = by_content.entry(content).or_default();
+            let duplicate = twins.iter().any(|&i| {
+                let other = &b.interactions[i as usize];
+                (other.sides[0].min(other.sides[1]), other.sides[0].max(other.sides[1])) == key
+                    && other.mechanism == mechanism
+                    && other.levels.len() == levels.len()
+                    && other.levels.iter().zip(&levels).all(|(x, y)| x.severity == y.severity && x.advice == y.advice)
+            });
+            if duplicate {
                 b.report.duplicate_entries += 1;
                 continue;
             }
             let index = u32::try_from(b.interactions.len()).unwrap_or(u32::MAX);
-            b.interactions.push(Interaction {
-                sides: [a, c],
-                severity,
-                levels,
-                mechanism: entry.interaction_mechanism.trim().to_owned(),
-            });
+            twins.push(index);
+            b.interactions.push(Interaction { sides: [a, c], severity, levels, mechanism: mechanism.to_owned() });
             b.pairs.entry(key).or_default().push(index);
         }
         b.report.entries_without_mirror =
@@ -453,6 +465,17 @@ impl InteractionKb {
     }
 }
 
+fn content_hash(key: (EntityId, EntityId), mechanism: &str, levels: &[Level]) -> u64 {
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    key.hash(&mut h);
+    mechanism.hash(&mut h);
+    for l in levels {
+        l.severity.hash(&mut h);
+        l.advice.hash(&mut h);
+    }
+    h.finish()
+}
+
 #[derive(Default)]
 struct Builder {
     entities: Vec<Entity>,
@@ -480,6 +503,18 @@ impl Builder {
         let id = u32::try_from(self.entities.len()).unwrap_or(u32::MAX);
         self.entities.push(Entity { name: name.trim().to_owned(), kind, expansion: vec![id] });
         self.by_key.entry(key).or_default().push(id);
+        id
+    }
+
+    /// `side`, remembering each distinct spelling: the thesaurus repeats 626 names 6,278 times.
+    fn side_cached<'a>(&mut self, cache: &mut FxHashMap<&'a str, EntityId>, name: &Cow<'a, str>) -> EntityId {
+        if let Some(id) = cache.get(name.as_ref()) {
+            return *id;
+        }
+        let id = self.side(name);
+        if let Cow::Borrowed(n) = name {
+            cache.insert(n, id);
+        }
         id
     }
 
