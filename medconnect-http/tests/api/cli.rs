@@ -67,3 +67,80 @@ async fn the_server_refuses_to_start_without_a_strong_signing_key_outside_dev_mo
     assert!(stderr.contains("MEDCONNECT_JWT_SECRET"), "{stderr}");
     assert!(!stderr.contains("\"secret\""));
 }
+
+#[tokio::test]
+async fn the_server_logs_no_password_token_or_health_data() {
+    use std::io::{BufRead, BufReader};
+
+    let db = create_test_database().await;
+    let mut child = medconnect()
+        .arg("serve")
+        .env("DATABASE_URL", &db)
+        .env("MEDCONNECT_DEV", "1")
+        .env("MEDCONNECT_BIND", "127.0.0.1:0")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Lines are read on a thread so that a server that never starts fails the test, not hangs it.
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut logs = String::new();
+    let addr = loop {
+        let line = lines
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no start-up line: {logs}"));
+        logs.push_str(&line);
+        logs.push('\n');
+        if line.contains("listening") {
+            let rest = line.split("addr=").nth(1).unwrap_or_else(|| panic!("no addr in {line:?}"));
+            break rest.split_whitespace().next().expect("addr").trim_matches('"').to_owned();
+        }
+    };
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let secret_password = "Zebra-Quasar-Password-4711";
+    let signup = serde_json::json!({
+        "email": "logcheck@example.org", "password": secret_password, "given_name": "Ottoline",
+        "family_name": "Leyland-Secretname", "date_of_birth": "1970-01-01", "sex": "female"
+    });
+    let reply: serde_json::Value =
+        client.post(format!("{base}/patients")).json(&signup).send().await.expect("signup").json().await.expect("json");
+    let patient = reply["id"].as_str().expect("id").to_owned();
+    let login: serde_json::Value = client
+        .post(format!("{base}/login"))
+        .json(&serde_json::json!({ "email": "logcheck@example.org", "password": secret_password }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = login["access_token"].as_str().expect("token").to_owned();
+    let entry = serde_json::json!({ "patient_id": patient, "entry": { "kind": "note", "text": "Confidential-Diagnosis-8841" } });
+    client.post(format!("{base}/medical_data")).bearer_auth(&token).json(&entry).send().await.expect("entry");
+    client.get(format!("{base}/patients?name=Leyland")).bearer_auth(&token).send().await.expect("search");
+    client
+        .post(format!("{base}/login"))
+        .json(&serde_json::json!({ "email": "x@example.org", "password": secret_password }))
+        .send()
+        .await
+        .expect("bad login");
+    child.kill().expect("kill");
+    let output = child.wait_with_output().expect("wait");
+    reader.join().expect("reader");
+    logs.extend(lines.try_iter().map(|l| l + "\n"));
+    logs.push_str(&String::from_utf8_lossy(&output.stderr));
+    assert!(logs.contains("request"), "the server logged requests: {logs}");
+    for secret in
+        [secret_password, token.as_str(), "Confidential-Diagnosis-8841", "Leyland", "Ottoline", "logcheck@example.org"]
+    {
+        assert!(!logs.contains(secret), "{secret} appears in the logs:\n{logs}");
+    }
+}
