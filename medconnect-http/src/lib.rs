@@ -15,6 +15,7 @@ use poem::middleware::CatchPanic;
 use poem::{EndpointExt, IntoEndpoint, Route, Server};
 use poem_openapi::OpenApiService;
 
+use crate::api::predictions::PredictionsApi;
 use crate::api::{
     accounts::AccountsApi, auth::AuthApi, doctors::DoctorsApi, health::HealthApi, interactions::InteractionsApi,
     medical::MedicalApi, patients::PatientsApi,
@@ -22,12 +23,13 @@ use crate::api::{
 pub use crate::settings::HttpSettings;
 
 /// Every operation of the API, in the order the spec lists them.
-pub type AllApis = (AuthApi, PatientsApi, DoctorsApi, MedicalApi, InteractionsApi, AccountsApi, HealthApi);
+pub type AllApis =
+    (AuthApi, PatientsApi, DoctorsApi, MedicalApi, InteractionsApi, PredictionsApi, AccountsApi, HealthApi);
 
 /// The OpenAPI service, for serving and for exporting the spec.
 pub fn openapi(public_url: &str) -> OpenApiService<AllApis, ()> {
     OpenApiService::new(
-        (AuthApi, PatientsApi, DoctorsApi, MedicalApi, InteractionsApi, AccountsApi, HealthApi),
+        (AuthApi, PatientsApi, DoctorsApi, MedicalApi, InteractionsApi, PredictionsApi, AccountsApi, HealthApi),
         "MedConnect",
         env!("CARGO_PKG_VERSION"),
     )

@@ -28,6 +28,10 @@ pub enum PatientAction {
     AddRecord,
     ReadCareTeam,
     ManageCareTeam,
+    /// Run decision support; doctors in care only.
+    RequestPrediction,
+    ReadPredictions,
+    ReviewPrediction,
 }
 
 pub fn authorize(relation: Relation, action: PatientAction) -> Result<()> {
@@ -35,13 +39,18 @@ pub fn authorize(relation: Relation, action: PatientAction) -> Result<()> {
     use Relation::*;
     match (relation, action) {
         (Stranger, _) => Err(Error::NotFound("patient")),
+        (Own, RequestPrediction | ReviewPrediction) => {
+            Err(Error::forbidden("only a doctor in the patient's care may request or review predictions"))
+        }
         (Own, _) => Ok(()),
-        (InCare, ReadProfile | ReadRecords | AddRecord | ReadCareTeam) => Ok(()),
         (InCare, ManageCareTeam) => {
             Err(Error::forbidden("only the patient or an administrator may change the care team"))
         }
+        (InCare, _) => Ok(()),
         (Admin, ReadProfile | ReadCareTeam | ManageCareTeam) => Ok(()),
-        (Admin, ReadRecords | AddRecord) => Err(Error::forbidden("administrators do not access health records")),
+        (Admin, ReadRecords | AddRecord | RequestPrediction | ReadPredictions | ReviewPrediction) => {
+            Err(Error::forbidden("administrators do not access health records"))
+        }
     }
 }
 
@@ -53,10 +62,11 @@ mod tests {
 
     #[test]
     fn strangers_learn_nothing() {
-        for action in [ReadProfile, ReadRecords, AddRecord, ReadCareTeam, ManageCareTeam] {
+        for action in [ReadProfile, ReadRecords, AddRecord, ReadCareTeam, ManageCareTeam, ReadPredictions] {
             assert!(matches!(authorize(Stranger, action), Err(Error::NotFound(_))));
             assert!(authorize(Own, action).is_ok());
         }
+        assert!(matches!(authorize(Stranger, RequestPrediction), Err(Error::NotFound(_))));
     }
 
     #[test]
@@ -64,6 +74,17 @@ mod tests {
         assert!(authorize(InCare, ReadRecords).is_ok());
         assert!(authorize(InCare, AddRecord).is_ok());
         assert!(matches!(authorize(InCare, ManageCareTeam), Err(Error::Forbidden(_))));
+    }
+
+    #[test]
+    fn only_doctors_in_care_request_and_review_predictions() {
+        assert!(authorize(InCare, RequestPrediction).is_ok());
+        assert!(authorize(InCare, ReviewPrediction).is_ok());
+        for relation in [Own, Admin] {
+            assert!(matches!(authorize(relation, RequestPrediction), Err(Error::Forbidden(_))));
+            assert!(matches!(authorize(relation, ReviewPrediction), Err(Error::Forbidden(_))));
+        }
+        assert!(matches!(authorize(Admin, ReadPredictions), Err(Error::Forbidden(_))));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod ids;
 mod medical;
 mod person;
+mod prediction;
 mod registry;
 mod role;
 mod text;
@@ -14,6 +15,9 @@ pub use medical::{
     NewMedicalEntry,
 };
 pub use person::{BirthDate, Email, EmergencyContact, LicenceNumber, Password, PersonName, Phone, Sex};
+pub use prediction::{
+    DrugInteractionsResult, InputSource, Prediction, PredictionInput, PredictionKind, PredictionOutput, Review,
+};
 pub use registry::{Account, CareRelationship, Doctor, DoctorContact, EmergencyContactView, Patient};
 pub use role::Role;
 pub use text::BoundedText;

@@ -10,11 +10,7 @@ pub const MAX_DRUGS: usize = 50;
 
 impl MedConnect {
     /// Every interacting pair among `drugs`, most severe first; unknown names are reported.
-    pub fn check_interactions<'a, S: AsRef<str>>(
-        &'a self,
-        _actor: &Actor,
-        drugs: &[S],
-    ) -> Result<InteractionReport<'a>> {
+    pub fn check_interactions<S: AsRef<str>>(&self, _actor: &Actor, drugs: &[S]) -> Result<InteractionReport> {
         if drugs.is_empty() {
             return Err(Error::invalid("drugs", "must name at least one drug"));
         }

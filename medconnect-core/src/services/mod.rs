@@ -8,6 +8,7 @@ mod doctors;
 mod interactions;
 mod medical;
 mod patients;
+mod predictions;
 
 pub use crate::store::audit::AuditRecord;
 pub use crate::store::medical::EntryFilter;
@@ -16,6 +17,7 @@ pub use doctors::{DoctorQuery, NewDoctor};
 pub use interactions::MAX_DRUGS;
 pub use medical::EntryQuery;
 pub use patients::{EmergencyContactInput, NewPatient, PatientQuery};
+pub use predictions::PredictRequest;
 
 use sqlx::PgConnection;
 

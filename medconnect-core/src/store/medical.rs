@@ -115,3 +115,16 @@ pub async fn list(
         .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
+
+/// Entries of some kinds, newest first, for decision support (bounded).
+pub async fn of_kinds(db: impl PgExecutor<'_>, patient: PatientId, kinds: &[EntryKind]) -> Result<Vec<MedicalEntry>> {
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    let sql = concat!(
+        "select ",
+        columns!(),
+        " from medical_entries where patient_id = $1 and kind = any($2)
+         order by effective_at desc, id desc limit 5000"
+    );
+    let rows: Vec<EntryRow> = sqlx::query_as(sql).bind(patient.0).bind(kinds).fetch_all(db).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}

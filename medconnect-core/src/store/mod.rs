@@ -7,6 +7,7 @@ pub mod care;
 pub mod doctors;
 pub mod medical;
 pub mod patients;
+pub mod predictions;
 pub mod sessions;
 pub mod users;
 

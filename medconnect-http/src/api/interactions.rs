@@ -172,25 +172,25 @@ impl From<&Level> for LevelView {
     }
 }
 
-impl From<&Via<'_>> for ViaView {
-    fn from(v: &Via<'_>) -> Self {
-        Self { name: v.name.to_owned(), kind: v.kind.into() }
+impl From<&Via> for ViaView {
+    fn from(v: &Via) -> Self {
+        Self { name: v.name.clone(), kind: v.kind.into() }
     }
 }
 
-impl From<&Finding<'_>> for FindingView {
-    fn from(f: &Finding<'_>) -> Self {
+impl From<&Finding> for FindingView {
+    fn from(f: &Finding) -> Self {
         Self {
             severity: f.severity.into(),
             levels: f.levels.iter().map(Into::into).collect(),
             through: f.through.iter().map(Into::into).collect(),
-            mechanism: LocalizedText { lang: f.language.into(), text: f.mechanism.to_owned() },
+            mechanism: LocalizedText { lang: f.language.clone(), text: f.mechanism.clone() },
         }
     }
 }
 
-impl From<&InteractingPair<'_>> for InteractingPairView {
-    fn from(p: &InteractingPair<'_>) -> Self {
+impl From<&InteractingPair> for InteractingPairView {
+    fn from(p: &InteractingPair) -> Self {
         Self {
             drug_a: p.drug_a.clone(),
             drug_b: p.drug_b.clone(),
@@ -200,14 +200,14 @@ impl From<&InteractingPair<'_>> for InteractingPairView {
     }
 }
 
-impl From<&ResolvedDrug<'_>> for RecognisedDrug {
-    fn from(d: &ResolvedDrug<'_>) -> Self {
+impl From<&ResolvedDrug> for RecognisedDrug {
+    fn from(d: &ResolvedDrug) -> Self {
         Self {
             input: d.input.clone(),
-            name: d.name.to_owned(),
+            name: d.name.clone(),
             kind: d.kind.into(),
             matched_by: d.matched_by.into(),
-            classes: d.classes.iter().map(|c| (*c).to_owned()).collect(),
+            classes: d.classes.clone(),
         }
     }
 }
@@ -218,10 +218,10 @@ impl From<&UnknownDrug> for UnrecognisedDrug {
     }
 }
 
-impl From<&InteractionReport<'_>> for InteractionCheck {
-    fn from(r: &InteractionReport<'_>) -> Self {
+impl From<&InteractionReport> for InteractionCheck {
+    fn from(r: &InteractionReport) -> Self {
         Self {
-            edition: r.edition.to_owned(),
+            edition: r.edition.clone(),
             drugs: r.drugs.iter().map(Into::into).collect(),
             unknown: r.unknown.iter().map(Into::into).collect(),
             pairs: r.pairs.iter().map(Into::into).collect(),

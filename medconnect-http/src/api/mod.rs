@@ -8,6 +8,7 @@ pub mod health;
 pub mod interactions;
 pub mod medical;
 pub mod patients;
+pub mod predictions;
 pub mod types;
 
 use medconnect_core::{Actor, MedConnect};
@@ -27,7 +28,7 @@ pub enum ApiTags {
     Doctors,
     /// Patients' medical records.
     MedicalData,
-    /// Drug interactions and, later, risk predictions.
+    /// Drug interactions, treatment options and stored predictions.
     DecisionSupport,
     /// Account administration and the audit trail.
     Admin,

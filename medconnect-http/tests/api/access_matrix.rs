@@ -40,6 +40,7 @@ struct World {
     admin_s: Session,
     deactivated_s: Session,
     spare_account: Uuid,
+    prediction: Uuid,
 }
 
 impl World {
@@ -57,7 +58,10 @@ impl World {
         let reply =
             app.post(&format!("/users/{}/deactivate", deactivated_s.user_id), Some(&admin_s.access), json!({})).await;
         assert_eq!(reply.status, 200);
+        let body = json!({ "patient_id": patient, "kind": "drug_interactions" });
+        let prediction = app.post("/predict", Some(&doctor_s.access), body).await.id();
         World {
+            prediction,
             patient,
             patient_s,
             other_s,

@@ -9,4 +9,5 @@ mod helpers;
 mod interactions;
 mod medical;
 mod pagination;
+mod predictions;
 mod registry;

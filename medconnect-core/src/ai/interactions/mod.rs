@@ -25,7 +25,7 @@ const SUBSTANCES_JSON: &str = include_str!("../../../../models/interactions/ansm
 const RXNORM_TSV: &str = include_str!("../../../../models/interactions/ansm_rxnorm.tsv");
 
 /// How strongly a combination is advised against, least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// "A prendre en compte": take into account.
@@ -60,7 +60,7 @@ impl Severity {
 }
 
 /// What a thesaurus name stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
     Substance,
@@ -70,7 +70,7 @@ pub enum EntityKind {
 }
 
 /// How an input name was recognised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchedBy {
     FrenchName,
@@ -91,7 +91,7 @@ struct Entity {
 }
 
 /// One severity level of an interaction, with the condition it applies under.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Level {
     pub severity: Severity,
     /// The level as the thesaurus writes it.
@@ -131,65 +131,65 @@ pub enum LoadError {
 }
 
 /// A drug name the engine recognised.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResolvedDrug<'kb> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedDrug {
     /// The name as given.
     pub input: String,
     /// The thesaurus name it matched.
-    pub name: &'kb str,
+    pub name: String,
     pub kind: EntityKind,
     pub matched_by: MatchedBy,
     /// The classes the substance belongs to, through which it inherits interactions.
-    pub classes: Vec<&'kb str>,
+    pub classes: Vec<String>,
     #[serde(skip)]
     entities: Vec<EntityId>,
 }
 
 /// A drug name the engine did not recognise, with the closest known names.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnknownDrug {
     pub input: String,
     pub suggestions: Vec<String>,
 }
 
 /// One side of a thesaurus entry: the substance, class or other name it is stated for.
-#[derive(Debug, Clone, Serialize)]
-pub struct Via<'kb> {
-    pub name: &'kb str,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Via {
+    pub name: String,
     pub kind: EntityKind,
 }
 
 /// One thesaurus entry that applies to a pair of drugs.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding<'kb> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
     pub severity: Severity,
-    pub levels: &'kb [Level],
+    pub levels: Vec<Level>,
     /// The entry's sides, in the order of the pair (`drug_a`, `drug_b`).
-    pub through: [Via<'kb>; 2],
+    pub through: [Via; 2],
     /// The mechanism, in French as the thesaurus writes it.
-    pub mechanism: &'kb str,
+    pub mechanism: String,
     /// Language of `mechanism` and of each level's `advice`.
-    pub language: &'static str,
+    pub language: String,
 }
 
 /// A pair of the given drugs that interact.
-#[derive(Debug, Clone, Serialize)]
-pub struct InteractingPair<'kb> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InteractingPair {
     pub drug_a: String,
     pub drug_b: String,
     /// The most severe level among the findings.
     pub severity: Severity,
-    pub findings: Vec<Finding<'kb>>,
+    pub findings: Vec<Finding>,
 }
 
 /// The answer to a check.
-#[derive(Debug, Clone, Serialize)]
-pub struct InteractionReport<'kb> {
-    pub edition: &'static str,
-    pub drugs: Vec<ResolvedDrug<'kb>>,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InteractionReport {
+    pub edition: String,
+    pub drugs: Vec<ResolvedDrug>,
     pub unknown: Vec<UnknownDrug>,
     /// Most severe first.
-    pub pairs: Vec<InteractingPair<'kb>>,
+    pub pairs: Vec<InteractingPair>,
 }
 
 /// The loaded knowledge base.
@@ -351,7 +351,7 @@ impl InteractionKb {
 
     /// Recognises one drug name: French or English INN, RxNorm id, class or other name,
     /// ignoring case, accents and extra whitespace.
-    pub fn resolve(&self, input: &str) -> Result<ResolvedDrug<'_>, UnknownDrug> {
+    pub fn resolve(&self, input: &str) -> Result<ResolvedDrug, UnknownDrug> {
         let trimmed = input.trim();
         let found = if !trimmed.is_empty() && trimmed.bytes().all(|c| c.is_ascii_digit()) {
             self.rxnorm.get(trimmed).map(|ids| (ids.as_slice(), MatchedBy::RxNorm))
@@ -362,15 +362,11 @@ impl InteractionKb {
             return Err(UnknownDrug { input: input.to_owned(), suggestions: self.suggest(trimmed) });
         };
         let first = &self.entities[ids[0] as usize];
-        let classes = first
-            .expansion
-            .iter()
-            .filter(|e| **e != ids[0])
-            .map(|e| self.entities[*e as usize].name.as_str())
-            .collect();
+        let classes =
+            first.expansion.iter().filter(|e| **e != ids[0]).map(|e| self.entities[*e as usize].name.clone()).collect();
         Ok(ResolvedDrug {
             input: input.to_owned(),
-            name: &first.name,
+            name: first.name.clone(),
             kind: first.kind,
             matched_by,
             classes,
@@ -393,7 +389,7 @@ impl InteractionKb {
 
     /// Every interacting pair among `drugs`, most severe first. Unknown names are reported,
     /// never dropped.
-    pub fn check<S: AsRef<str>>(&self, drugs: &[S]) -> InteractionReport<'_> {
+    pub fn check<S: AsRef<str>>(&self, drugs: &[S]) -> InteractionReport {
         let mut resolved = Vec::with_capacity(drugs.len());
         let mut unknown = Vec::new();
         for drug in drugs {
@@ -411,10 +407,10 @@ impl InteractionKb {
             }
         }
         pairs.sort_by(|a, b| b.severity.cmp(&a.severity));
-        InteractionReport { edition: EDITION, drugs: resolved, unknown, pairs }
+        InteractionReport { edition: EDITION.to_owned(), drugs: resolved, unknown, pairs }
     }
 
-    fn pair(&self, a: &ResolvedDrug<'_>, b: &ResolvedDrug<'_>) -> Option<InteractingPair<'_>> {
+    fn pair(&self, a: &ResolvedDrug, b: &ResolvedDrug) -> Option<InteractingPair> {
         if a.entities.iter().any(|e| b.entities.contains(e)) {
             return None; // the same drug named twice
         }
@@ -438,20 +434,20 @@ impl InteractionKb {
         if hits.is_empty() {
             return None;
         }
-        let mut findings: Vec<Finding<'_>> = hits
+        let mut findings: Vec<Finding> = hits
             .into_iter()
             .map(|(index, forward)| {
                 let it = &self.interactions[index as usize];
                 let [first, second] = it.sides.map(|e| {
                     let entity = &self.entities[e as usize];
-                    Via { name: &entity.name, kind: entity.kind }
+                    Via { name: entity.name.clone(), kind: entity.kind }
                 });
                 Finding {
                     severity: it.severity,
-                    levels: &it.levels,
+                    levels: it.levels.clone(),
                     through: if forward { [first, second] } else { [second, first] },
-                    mechanism: &it.mechanism,
-                    language: "fr",
+                    mechanism: it.mechanism.clone(),
+                    language: "fr".to_owned(),
                 }
             })
             .collect();

@@ -10,12 +10,12 @@ fn kb() -> &'static InteractionKb {
     KB.get_or_init(|| InteractionKb::embedded().expect("the shipped thesaurus loads"))
 }
 
-fn pair_of<'a>(report: &'a InteractionReport<'_>, a: &str, b: &str) -> Option<&'a InteractingPair<'a>> {
+fn pair_of<'a>(report: &'a InteractionReport, a: &str, b: &str) -> Option<&'a InteractingPair> {
     report.pairs.iter().find(|p| (p.drug_a == a && p.drug_b == b) || (p.drug_a == b && p.drug_b == a))
 }
 
-fn via_names(finding: &Finding<'_>) -> [String; 2] {
-    finding.through.clone().map(|v| fold(v.name))
+fn via_names(finding: &Finding) -> [String; 2] {
+    finding.through.clone().map(|v| fold(&v.name))
 }
 
 #[test]
@@ -91,7 +91,7 @@ fn checks_are_symmetric_even_where_the_thesaurus_has_no_mirror_entry() {
 fn names_match_regardless_of_case_accents_whitespace_language_or_rxnorm_id() {
     let expect = |input: &str, name: &str, by: MatchedBy| {
         let r = kb().resolve(input).unwrap_or_else(|u| panic!("{input} unknown, suggestions {:?}", u.suggestions));
-        assert_eq!((fold(r.name), r.matched_by), (fold(name), by), "{input}");
+        assert_eq!((fold(&r.name), r.matched_by), (fold(name), by), "{input}");
     };
     expect("warfarine", "warfarine", MatchedBy::FrenchName);
     expect("  WARFARINE  ", "warfarine", MatchedBy::FrenchName);

@@ -1,0 +1,181 @@
+//! Decision support on a patient's record: run, store, list and review predictions.
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{authorize_patient, record};
+use crate::MedConnect;
+use crate::ai::treatment::{PatientFacts, RuleSet};
+use crate::auth::Actor;
+use crate::auth::policy::PatientAction;
+use crate::domain::{
+    BoundedText, DiagnosisStatus, DrugInteractionsResult, EntryDetails, EntryKind, InputSource, MedicalEntry,
+    PatientId, Prediction, PredictionInput, PredictionKind, PredictionOutput,
+};
+use crate::error::{Error, Result};
+use crate::pagination::{Page, PageRequest, page_from};
+use crate::store::predictions::{self, NewPrediction};
+use crate::store::{medical, patients};
+
+/// A request for decision support on one patient.
+#[derive(Debug, Clone)]
+pub struct PredictRequest {
+    pub patient_id: PatientId,
+    pub kind: PredictionKind,
+    /// For `drug_interactions`: a drug the doctor proposes to add.
+    pub proposed_drug: Option<String>,
+}
+
+fn from_entry(name: &str, value: String, entry: &MedicalEntry) -> PredictionInput {
+    PredictionInput { name: name.to_owned(), value, source: InputSource::Entry { entry_id: entry.id } }
+}
+
+/// The facts decision support reads from a record, and the inputs that say where each came from.
+fn facts_of(entries: &[MedicalEntry]) -> (PatientFacts, Vec<PredictionInput>) {
+    let today = Utc::now().date_naive();
+    let mut facts = PatientFacts::default();
+    let mut inputs = Vec::new();
+    // Entries come newest first: the first value of a code is its latest.
+    for e in entries {
+        match &e.details {
+            EntryDetails::Observation { code, value, unit } | EntryDetails::LabResult { code, value, unit, .. } => {
+                if !facts.observations.iter().any(|(c, ..)| c == code.as_ref()) {
+                    facts.observations.push((code.as_ref().to_owned(), *value, unit.clone(), e.id, e.effective_at));
+                    inputs.push(from_entry(code.as_ref(), format!("{value} {unit}"), e));
+                }
+            }
+            EntryDetails::Diagnosis { code, status: DiagnosisStatus::Active, .. } => {
+                facts.diagnoses.push((code.as_ref().to_owned(), e.id));
+                inputs.push(from_entry("diagnosis", code.as_ref().to_owned(), e));
+            }
+            EntryDetails::Medication { substance, start, end, .. }
+                if *start <= today && end.is_none_or(|d| d >= today) =>
+            {
+                facts.medications.push((substance.as_ref().to_owned(), e.id));
+                inputs.push(from_entry("active medication", substance.as_ref().to_owned(), e));
+            }
+            EntryDetails::Allergy { substance, .. } => {
+                facts.allergies.push((substance.as_ref().to_owned(), e.id));
+                inputs.push(from_entry("allergy", substance.as_ref().to_owned(), e));
+            }
+            _ => {}
+        }
+    }
+    (facts, inputs)
+}
+
+impl MedConnect {
+    /// Runs decision support for a patient in the caller's care and stores the result.
+    pub async fn predict(&self, actor: &Actor, request: PredictRequest) -> Result<Prediction> {
+        let patient = request.patient_id;
+        let proposed = BoundedText::<200>::parse_opt("proposed_drug", request.proposed_drug.as_deref())?;
+        if proposed.is_some() && request.kind != PredictionKind::DrugInteractions {
+            return Err(Error::invalid("proposed_drug", "applies only to kind `drug_interactions`"));
+        }
+        let mut tx = self.pool().begin().await?;
+        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::RequestPrediction, "prediction.create")
+            .await?;
+        let kinds = [
+            EntryKind::Observation,
+            EntryKind::LabResult,
+            EntryKind::Diagnosis,
+            EntryKind::Medication,
+            EntryKind::Allergy,
+        ];
+        let entries = medical::of_kinds(&mut *tx, patient, &kinds).await?;
+        let (mut facts, mut inputs) = facts_of(&entries);
+        let (model_name, model_version, output) = match request.kind {
+            PredictionKind::DrugInteractions => {
+                inputs.retain(|i| i.name == "active medication");
+                let mut names: Vec<String> = facts.medications.iter().map(|(m, _)| m.clone()).collect();
+                if let Some(drug) = &proposed {
+                    names.push(drug.as_ref().to_owned());
+                    inputs.push(PredictionInput {
+                        name: "proposed drug".into(),
+                        value: drug.as_ref().to_owned(),
+                        source: InputSource::Request,
+                    });
+                }
+                let interactions = self.interactions().check(&names);
+                let output = PredictionOutput::DrugInteractions(DrugInteractionsResult {
+                    proposed_drug: proposed.map(BoundedText::into_inner),
+                    interactions,
+                });
+                ("ansm-interaction-thesaurus", crate::ai::interactions::EDITION.to_owned(), output)
+            }
+            PredictionKind::TreatmentOptions => {
+                facts.predictions = predictions::latest_probabilities(&mut *tx, patient).await?;
+                for (kind, p, id) in &facts.predictions {
+                    inputs.push(PredictionInput {
+                        name: kind.clone(),
+                        value: format!("{p:.3}"),
+                        source: InputSource::Prediction { prediction_id: *id },
+                    });
+                }
+                let rules = RuleSet::shared()?;
+                let plan = rules.plan(self.interactions(), &facts, Utc::now());
+                ("medconnect-treatment-rules", rules.version.clone(), PredictionOutput::TreatmentOptions(plan))
+            }
+        };
+        let stored = predictions::insert(
+            &mut *tx,
+            &NewPrediction {
+                patient_id: patient,
+                kind: request.kind,
+                requested_by: actor.user_id,
+                model_name,
+                model_version: &model_version,
+                inputs: &inputs,
+                output: &output,
+            },
+        )
+        .await?;
+        record(&mut tx, Some(actor), "prediction.create", Some(patient), Some(stored.id), "ok").await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// A patient's stored predictions, newest first: the patient and their doctors in care.
+    pub async fn list_predictions(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        kind: Option<PredictionKind>,
+        page: &PageRequest,
+    ) -> Result<Page<Prediction>> {
+        let limit = page.limit()?;
+        let after = page.key()?;
+        let mut tx = self.pool().begin().await?;
+        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ReadPredictions, "prediction.read")
+            .await?;
+        let rows = predictions::list(&mut *tx, patient, kind, after, limit).await?;
+        record(&mut tx, Some(actor), "prediction.read", Some(patient), None, "ok").await?;
+        tx.commit().await?;
+        Ok(page_from(rows, limit, predictions::list_key))
+    }
+
+    /// Marks a prediction as reviewed by a doctor in the patient's care, with a comment.
+    pub async fn review_prediction(
+        &self,
+        actor: &Actor,
+        prediction: Uuid,
+        comment: Option<String>,
+    ) -> Result<Prediction> {
+        let comment = BoundedText::<2000, true>::parse_opt("comment", comment.as_deref())?;
+        let mut tx = self.pool().begin().await?;
+        let Some(patient) = predictions::patient_of(&mut *tx, prediction).await? else {
+            return Err(Error::NotFound("prediction"));
+        };
+        // A stranger learns nothing, not even that the prediction exists.
+        if patients::relation(&mut *tx, actor, patient).await? == crate::auth::policy::Relation::Stranger {
+            return Err(Error::NotFound("prediction"));
+        }
+        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ReviewPrediction, "prediction.review")
+            .await?;
+        let reviewed =
+            predictions::review(&mut *tx, prediction, actor.user_id, comment.as_ref().map(AsRef::as_ref)).await?;
+        record(&mut tx, Some(actor), "prediction.review", Some(patient), Some(prediction), "ok").await?;
+        tx.commit().await?;
+        Ok(reviewed)
+    }
+}

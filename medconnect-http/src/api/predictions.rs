@@ -1,0 +1,402 @@
+//! Decision support on a patient's record: `POST /predict`, stored predictions, reviews.
+
+use chrono::{DateTime, Utc};
+use medconnect_core::MedConnect;
+use medconnect_core::ai::treatment::{
+    Candidate, Indication, NotEvaluated, OptionStatus, Reason, ReasonKind, TreatmentOption, TreatmentPlan,
+};
+use medconnect_core::domain::{InputSource, PatientId, Prediction, PredictionInput, PredictionKind, PredictionOutput};
+use medconnect_core::services::PredictRequest;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union};
+use uuid::Uuid;
+
+use super::interactions::{InteractionCheck, SeverityView};
+use super::types::{page_of, page_request};
+use super::{ApiTags, Auth};
+use crate::problem::ApiResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "PredictionKind", rename_all = "snake_case")]
+pub enum KindView {
+    /// Interactions among the patient's active medications, and a proposed drug if given.
+    DrugInteractions,
+    /// Guideline-style options for the patient's risk factors and diagnoses, screened
+    /// against their medications and allergies.
+    TreatmentOptions,
+}
+
+impl From<KindView> for PredictionKind {
+    fn from(k: KindView) -> Self {
+        match k {
+            KindView::DrugInteractions => PredictionKind::DrugInteractions,
+            KindView::TreatmentOptions => PredictionKind::TreatmentOptions,
+        }
+    }
+}
+
+impl From<PredictionKind> for KindView {
+    fn from(k: PredictionKind) -> Self {
+        match k {
+            PredictionKind::DrugInteractions => KindView::DrugInteractions,
+            PredictionKind::TreatmentOptions => KindView::TreatmentOptions,
+        }
+    }
+}
+
+/// Run decision support for a patient in your care.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PredictBody {
+    pub patient_id: Uuid,
+    pub kind: KindView,
+    /// With `drug_interactions`: a drug you propose to add.
+    #[oai(validator(max_length = 200))]
+    pub proposed_drug: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum InputSourceView {
+    /// A medical entry (`entry_id`).
+    Entry,
+    /// A stored prediction (`prediction_id`).
+    Prediction,
+    /// The request itself.
+    Request,
+}
+
+/// An input the prediction used, and where it came from.
+#[derive(Debug, Object)]
+pub struct InputView {
+    pub name: String,
+    pub value: String,
+    pub source: InputSourceView,
+    pub entry_id: Option<Uuid>,
+    pub prediction_id: Option<Uuid>,
+}
+
+impl From<PredictionInput> for InputView {
+    fn from(i: PredictionInput) -> Self {
+        let (source, entry_id, prediction_id) = match i.source {
+            InputSource::Entry { entry_id } => (InputSourceView::Entry, Some(entry_id.0), None),
+            InputSource::Prediction { prediction_id } => (InputSourceView::Prediction, None, Some(prediction_id)),
+            InputSource::Request => (InputSourceView::Request, None, None),
+        };
+        Self { name: i.name, value: i.value, source, entry_id, prediction_id }
+    }
+}
+
+/// The model or knowledge base that made the prediction.
+#[derive(Debug, Object)]
+pub struct ModelView {
+    pub name: String,
+    pub version: String,
+}
+
+/// Result of `drug_interactions`.
+#[derive(Debug, Object)]
+pub struct DrugInteractionsOutput {
+    pub kind: KindView,
+    pub proposed_drug: Option<String>,
+    pub interactions: InteractionCheck,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum OptionStatusView {
+    /// Nothing found against it.
+    Suitable,
+    /// Usable with care; see the reasons.
+    Flagged,
+    /// Not for this patient; see the reasons.
+    Excluded,
+}
+
+impl From<OptionStatus> for OptionStatusView {
+    fn from(s: OptionStatus) -> Self {
+        match s {
+            OptionStatus::Suitable => OptionStatusView::Suitable,
+            OptionStatus::Flagged => OptionStatusView::Flagged,
+            OptionStatus::Excluded => OptionStatusView::Excluded,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ReasonKindView {
+    Interaction,
+    Allergy,
+    AlreadyTaking,
+    NotInKnowledgeBase,
+}
+
+impl From<ReasonKind> for ReasonKindView {
+    fn from(k: ReasonKind) -> Self {
+        match k {
+            ReasonKind::Interaction => ReasonKindView::Interaction,
+            ReasonKind::Allergy => ReasonKindView::Allergy,
+            ReasonKind::AlreadyTaking => ReasonKindView::AlreadyTaking,
+            ReasonKind::NotInKnowledgeBase => ReasonKindView::NotInKnowledgeBase,
+        }
+    }
+}
+
+/// Why a candidate is flagged or excluded.
+#[derive(Debug, Object)]
+pub struct ReasonView {
+    pub kind: ReasonKindView,
+    /// The medication or allergy concerned.
+    pub with: Option<String>,
+    pub severity: Option<SeverityView>,
+    /// For interactions, the mechanism in French as the thesaurus writes it.
+    pub detail: String,
+}
+
+#[derive(Debug, Object)]
+pub struct CandidateView {
+    pub substance: String,
+    pub status: OptionStatusView,
+    pub reasons: Vec<ReasonView>,
+}
+
+#[derive(Debug, Object)]
+pub struct TreatmentOptionView {
+    pub name: String,
+    /// `first`, `add-on` or `alternative`.
+    pub line: String,
+    pub status: OptionStatusView,
+    pub candidates: Vec<CandidateView>,
+}
+
+/// A guideline rule that applies to the patient.
+#[derive(Debug, Object)]
+pub struct IndicationView {
+    pub rule: String,
+    pub title: String,
+    /// The guideline the rule comes from.
+    pub source: String,
+    /// The facts of the record that made it apply.
+    pub evidence: Vec<String>,
+    pub options: Vec<TreatmentOptionView>,
+}
+
+/// A rule that could not be decided for lack of data.
+#[derive(Debug, Object)]
+pub struct NotEvaluatedView {
+    pub rule: String,
+    pub missing: Vec<String>,
+}
+
+/// Result of `treatment_options`.
+#[derive(Debug, Object)]
+pub struct TreatmentOptionsOutput {
+    pub kind: KindView,
+    pub rules_version: String,
+    pub interactions_edition: String,
+    pub indications: Vec<IndicationView>,
+    pub not_evaluated: Vec<NotEvaluatedView>,
+}
+
+/// What the prediction found; `kind` says which.
+#[derive(Debug, Union)]
+#[oai(discriminator_name = "kind")]
+pub enum OutputView {
+    #[oai(mapping = "drug_interactions")]
+    DrugInteractions(DrugInteractionsOutput),
+    #[oai(mapping = "treatment_options")]
+    TreatmentOptions(TreatmentOptionsOutput),
+}
+
+impl From<Reason> for ReasonView {
+    fn from(r: Reason) -> Self {
+        Self { kind: r.kind.into(), with: r.with, severity: r.severity.map(Into::into), detail: r.detail }
+    }
+}
+
+impl From<Candidate> for CandidateView {
+    fn from(c: Candidate) -> Self {
+        Self {
+            substance: c.substance,
+            status: c.status.into(),
+            reasons: c.reasons.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<TreatmentOption> for TreatmentOptionView {
+    fn from(o: TreatmentOption) -> Self {
+        Self {
+            name: o.name,
+            line: o.line,
+            status: o.status.into(),
+            candidates: o.candidates.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<Indication> for IndicationView {
+    fn from(i: Indication) -> Self {
+        Self {
+            rule: i.rule,
+            title: i.title,
+            source: i.source,
+            evidence: i.evidence,
+            options: i.options.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<NotEvaluated> for NotEvaluatedView {
+    fn from(n: NotEvaluated) -> Self {
+        Self { rule: n.rule, missing: n.missing }
+    }
+}
+
+impl From<TreatmentPlan> for TreatmentOptionsOutput {
+    fn from(p: TreatmentPlan) -> Self {
+        Self {
+            kind: KindView::TreatmentOptions,
+            rules_version: p.rules_version,
+            interactions_edition: p.interactions_edition,
+            indications: p.indications.into_iter().map(Into::into).collect(),
+            not_evaluated: p.not_evaluated.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<PredictionOutput> for OutputView {
+    fn from(o: PredictionOutput) -> Self {
+        match o {
+            PredictionOutput::DrugInteractions(d) => OutputView::DrugInteractions(DrugInteractionsOutput {
+                kind: KindView::DrugInteractions,
+                proposed_drug: d.proposed_drug,
+                interactions: (&d.interactions).into(),
+            }),
+            PredictionOutput::TreatmentOptions(plan) => OutputView::TreatmentOptions(plan.into()),
+        }
+    }
+}
+
+/// A doctor's review.
+#[derive(Debug, Object)]
+pub struct ReviewView {
+    pub reviewed_by: Uuid,
+    pub reviewed_at: DateTime<Utc>,
+    pub comment: Option<String>,
+}
+
+/// A stored prediction.
+#[derive(Debug, Object)]
+#[oai(rename = "Prediction")]
+pub struct PredictionView {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub kind: KindView,
+    pub created_at: DateTime<Utc>,
+    pub requested_by: Uuid,
+    pub model: ModelView,
+    /// Every input used, with where it came from.
+    pub inputs: Vec<InputView>,
+    pub output: OutputView,
+    pub review: Option<ReviewView>,
+}
+
+impl From<Prediction> for PredictionView {
+    fn from(p: Prediction) -> Self {
+        Self {
+            id: p.id,
+            patient_id: p.patient_id.0,
+            kind: p.kind.into(),
+            created_at: p.created_at,
+            requested_by: p.requested_by.0,
+            model: ModelView { name: p.model_name, version: p.model_version },
+            inputs: p.inputs.into_iter().map(Into::into).collect(),
+            output: p.output.into(),
+            review: p.review.map(|r| ReviewView {
+                reviewed_by: r.reviewed_by.0,
+                reviewed_at: r.reviewed_at,
+                comment: r.comment,
+            }),
+        }
+    }
+}
+
+page_of!(PredictionPage, PredictionView, "A page of stored predictions, newest first.");
+
+/// A review of a prediction.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ReviewBody {
+    #[oai(validator(max_length = 2000))]
+    pub comment: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum PredictionCreated {
+    /// The prediction was made and stored.
+    #[oai(status = 201)]
+    Created(Json<PredictionView>),
+}
+
+pub struct PredictionsApi;
+
+#[OpenApi(tag = "ApiTags::DecisionSupport")]
+impl PredictionsApi {
+    /// Run decision support for a patient
+    ///
+    /// Doctors in the patient's care only. `drug_interactions` checks the active
+    /// medications (and `proposed_drug`); `treatment_options` applies the guideline
+    /// rules to the record. The result is stored with its inputs and version.
+    #[oai(path = "/predict", method = "post")]
+    async fn predict(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        body: Json<PredictBody>,
+    ) -> ApiResult<PredictionCreated> {
+        let body = body.0;
+        let request = PredictRequest {
+            patient_id: PatientId(body.patient_id),
+            kind: body.kind.into(),
+            proposed_drug: body.proposed_drug,
+        };
+        Ok(PredictionCreated::Created(Json(app.predict(&auth.0, request).await?.into())))
+    }
+
+    /// A patient's stored predictions
+    ///
+    /// The patient and their doctors in care; newest first.
+    #[oai(path = "/predictions/:patient_id", method = "get")]
+    async fn list(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        patient_id: Path<Uuid>,
+        kind: Query<Option<KindView>>,
+        cursor: Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<PredictionPage>> {
+        let page = page_request(cursor.0, limit.0);
+        let found = app.list_predictions(&auth.0, PatientId(patient_id.0), kind.0.map(Into::into), &page).await?;
+        Ok(Json(found.into()))
+    }
+
+    /// Mark a prediction as reviewed
+    ///
+    /// A doctor in the patient's care, with an optional comment.
+    #[oai(path = "/predictions/:prediction_id/review", method = "post")]
+    async fn review(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        prediction_id: Path<Uuid>,
+        body: Json<ReviewBody>,
+    ) -> ApiResult<Json<PredictionView>> {
+        Ok(Json(app.review_prediction(&auth.0, prediction_id.0, body.0.comment).await?.into()))
+    }
+}
