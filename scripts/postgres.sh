@@ -60,8 +60,12 @@ ensure_postgres() {
     fi
     if ! as_owner "$bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
         say "starting PostgreSQL on 127.0.0.1:$PG_PORT…"
-        as_owner "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
-            -o "-p $PG_PORT -k $PG_RUN -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on" start >/dev/null
+        if ! as_owner "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
+            -o "-p $PG_PORT -k $PG_RUN -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on" start >/dev/null; then
+            tail -n 5 "$PG_LOG" >&2
+            say "PostgreSQL did not start. If port $PG_PORT is taken (another checkout's cluster?), set MEDCONNECT_PG_PORT."
+            return 1
+        fi
     fi
     export MEDCONNECT_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
     if ! "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "select 1 from pg_database where datname = 'medconnect'" | grep -q 1; then
