@@ -271,7 +271,7 @@ fn screen(kb: &InteractionKb, substance: &str, facts: &PatientFacts) -> Candidat
                 kind: ReasonKind::Interaction,
                 with: Some(pair.drug_b.clone()),
                 severity: Some(pair.severity),
-                detail: pair.findings.first().map(|f| f.mechanism.clone()).unwrap_or_default(),
+                detail: pair.findings.first().map(|f| f.mechanism.to_string()).unwrap_or_default(),
             });
         }
     }

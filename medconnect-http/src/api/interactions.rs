@@ -168,13 +168,13 @@ fn french(text: &str) -> LocalizedText {
 
 impl From<&Level> for LevelView {
     fn from(l: &Level) -> Self {
-        Self { severity: l.severity.into(), original: l.original.clone(), advice: l.advice.as_deref().map(french) }
+        Self { severity: l.severity.into(), original: l.original.to_string(), advice: l.advice.as_deref().map(french) }
     }
 }
 
 impl From<&Via> for ViaView {
     fn from(v: &Via) -> Self {
-        Self { name: v.name.clone(), kind: v.kind.into() }
+        Self { name: v.name.to_string(), kind: v.kind.into() }
     }
 }
 
@@ -184,7 +184,7 @@ impl From<&Finding> for FindingView {
             severity: f.severity.into(),
             levels: f.levels.iter().map(Into::into).collect(),
             through: f.through.iter().map(Into::into).collect(),
-            mechanism: LocalizedText { lang: f.language.clone(), text: f.mechanism.clone() },
+            mechanism: LocalizedText { lang: f.language.to_string(), text: f.mechanism.to_string() },
         }
     }
 }
@@ -204,10 +204,10 @@ impl From<&ResolvedDrug> for RecognisedDrug {
     fn from(d: &ResolvedDrug) -> Self {
         Self {
             input: d.input.clone(),
-            name: d.name.clone(),
+            name: d.name.to_string(),
             kind: d.kind.into(),
             matched_by: d.matched_by.into(),
-            classes: d.classes.clone(),
+            classes: d.classes.iter().map(ToString::to_string).collect(),
         }
     }
 }

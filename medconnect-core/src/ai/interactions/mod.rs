@@ -11,6 +11,7 @@ mod names;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -84,7 +85,7 @@ type EntityId = u32;
 
 #[derive(Debug)]
 struct Entity {
-    name: String,
+    name: Arc<str>,
     kind: EntityKind,
     /// The entity and, for a substance, its classes: what its interactions come through.
     expansion: Vec<EntityId>,
@@ -95,17 +96,17 @@ struct Entity {
 pub struct Level {
     pub severity: Severity,
     /// The level as the thesaurus writes it.
-    pub original: String,
+    pub original: Arc<str>,
     /// The condition or advice attached to this level (French), if any.
-    pub advice: Option<String>,
+    pub advice: Option<Arc<str>>,
 }
 
 #[derive(Debug)]
 struct Interaction {
     sides: [EntityId; 2],
     severity: Severity,
-    levels: Vec<Level>,
-    mechanism: String,
+    levels: Arc<[Level]>,
+    mechanism: Arc<str>,
 }
 
 /// What loading found wrong with the data, and how it was handled.
@@ -136,11 +137,11 @@ pub struct ResolvedDrug {
     /// The name as given.
     pub input: String,
     /// The thesaurus name it matched.
-    pub name: String,
+    pub name: Arc<str>,
     pub kind: EntityKind,
     pub matched_by: MatchedBy,
     /// The classes the substance belongs to, through which it inherits interactions.
-    pub classes: Vec<String>,
+    pub classes: Vec<Arc<str>>,
     #[serde(skip)]
     entities: Vec<EntityId>,
 }
@@ -155,7 +156,7 @@ pub struct UnknownDrug {
 /// One side of a thesaurus entry: the substance, class or other name it is stated for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Via {
-    pub name: String,
+    pub name: Arc<str>,
     pub kind: EntityKind,
 }
 
@@ -163,13 +164,13 @@ pub struct Via {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub severity: Severity,
-    pub levels: Vec<Level>,
+    pub levels: Arc<[Level]>,
     /// The entry's sides, in the order of the pair (`drug_a`, `drug_b`).
     pub through: [Via; 2],
     /// The mechanism, in French as the thesaurus writes it.
-    pub mechanism: String,
+    pub mechanism: Arc<str>,
     /// Language of `mechanism` and of each level's `advice`.
-    pub language: String,
+    pub language: Cow<'static, str>,
 }
 
 /// A pair of the given drugs that interact.
@@ -291,8 +292,8 @@ impl InteractionKb {
                     file: "thesaurus",
                     reason: format!("unknown severity level {:?}", level.level),
                 })?;
-                let advice = Some(level.info.trim()).filter(|i| !i.is_empty()).map(str::to_owned);
-                levels.push(Level { severity, original: level.level.trim().to_owned(), advice });
+                let advice = Some(level.info.trim()).filter(|i| !i.is_empty()).map(Arc::from);
+                levels.push(Level { severity, original: Arc::from(level.level.trim()), advice });
             }
             let Some(severity) = levels.iter().map(|l| l.severity).max() else {
                 return Err(LoadError::Malformed {
@@ -307,7 +308,7 @@ impl InteractionKb {
             let duplicate = twins.iter().any(|&i| {
                 let other = &b.interactions[i as usize];
                 (other.sides[0].min(other.sides[1]), other.sides[0].max(other.sides[1])) == key
-                    && other.mechanism == mechanism
+                    && &*other.mechanism == mechanism
                     && other.levels.len() == levels.len()
                     && other.levels.iter().zip(&levels).all(|(x, y)| x.severity == y.severity && x.advice == y.advice)
             });
@@ -317,7 +318,12 @@ impl InteractionKb {
             }
             let index = u32::try_from(b.interactions.len()).unwrap_or(u32::MAX);
             twins.push(index);
-            b.interactions.push(Interaction { sides: [a, c], severity, levels, mechanism: mechanism.to_owned() });
+            b.interactions.push(Interaction {
+                sides: [a, c],
+                severity,
+                levels: levels.into(),
+                mechanism: Arc::from(mechanism),
+            });
             b.pairs.entry(key).or_default().push(index);
         }
         b.report.entries_without_mirror =
@@ -440,14 +446,14 @@ impl InteractionKb {
                 let it = &self.interactions[index as usize];
                 let [first, second] = it.sides.map(|e| {
                     let entity = &self.entities[e as usize];
-                    Via { name: entity.name.clone(), kind: entity.kind }
+                    Via { name: Arc::clone(&entity.name), kind: entity.kind }
                 });
                 Finding {
                     severity: it.severity,
                     levels: it.levels.clone(),
                     through: if forward { [first, second] } else { [second, first] },
-                    mechanism: it.mechanism.clone(),
-                    language: "fr".to_owned(),
+                    mechanism: Arc::clone(&it.mechanism),
+                    language: Cow::Borrowed("fr"),
                 }
             })
             .collect();
@@ -497,7 +503,7 @@ impl Builder {
             }
         }
         let id = u32::try_from(self.entities.len()).unwrap_or(u32::MAX);
-        self.entities.push(Entity { name: name.trim().to_owned(), kind, expansion: vec![id] });
+        self.entities.push(Entity { name: Arc::from(name.trim()), kind, expansion: vec![id] });
         self.by_key.entry(key).or_default().push(id);
         id
     }

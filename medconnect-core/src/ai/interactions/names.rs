@@ -1,68 +1,53 @@
 //! Drug-name normalisation, and the English names derived from the French ones.
 
-use unicode_normalization::UnicodeNormalization;
-
 /// The key a name is matched by: accents folded, lower case, typographic apostrophes
 /// straightened, whitespace trimmed and collapsed, and no space around hyphens (the
 /// thesaurus spells one class both `gastro-intestinaux` and `gastro- intestinaux`).
+/// Characters are decomposed one at a time (combining marks dropped), which is all
+/// folding needs and much cheaper than normalising the whole string.
 pub fn fold(name: &str) -> String {
-    if name.is_ascii() {
-        return fold_ascii(name);
-    }
-    let mut out = String::with_capacity(name.len());
-    let mut pending_space = false;
-    for c in name.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)) {
-        let c = match c {
-            '’' | '‘' | '`' => '\'',
+    let mut folder = Folder { out: String::with_capacity(name.len()), pending_space: false };
+    for c in name.chars() {
+        match c {
+            c if c.is_ascii() => folder.push(c),
+            '’' | '‘' => folder.push('\''),
             'œ' | 'Œ' => {
-                push(&mut out, &mut pending_space, 'o');
-                'e'
+                folder.push('o');
+                folder.push('e');
             }
-            c => c,
-        };
-        if c.is_whitespace() {
-            pending_space = !out.is_empty();
-            continue;
+            c => unicode_normalization::char::decompose_canonical(c, |d| {
+                if !unicode_normalization::char::is_combining_mark(d) {
+                    folder.push(d);
+                }
+            }),
         }
-        if c == '-' {
-            pending_space = false;
-        } else if out.ends_with('-') {
-            pending_space = false;
+    }
+    folder.out
+}
+
+struct Folder {
+    out: String,
+    pending_space: bool,
+}
+
+impl Folder {
+    fn push(&mut self, c: char) {
+        if c.is_whitespace() {
+            self.pending_space = !self.out.is_empty();
+            return;
+        }
+        let c = if c == '`' { '\'' } else { c };
+        if c == '-' || self.out.ends_with('-') {
+            self.pending_space = false;
+        }
+        if self.pending_space {
+            self.out.push(' ');
+            self.pending_space = false;
         }
         for lower in c.to_lowercase() {
-            push(&mut out, &mut pending_space, lower);
+            self.out.push(lower);
         }
     }
-    out
-}
-
-/// The same as `fold` for ASCII input, without Unicode decomposition (most lookups).
-fn fold_ascii(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut pending_space = false;
-    for b in name.bytes() {
-        let c = match b {
-            b'`' => '\'',
-            b if b.is_ascii_whitespace() => {
-                pending_space = !out.is_empty();
-                continue;
-            }
-            b => char::from(b.to_ascii_lowercase()),
-        };
-        if c == '-' || out.ends_with('-') {
-            pending_space = false;
-        }
-        push(&mut out, &mut pending_space, c);
-    }
-    out
-}
-
-fn push(out: &mut String, pending_space: &mut bool, c: char) {
-    if *pending_space {
-        out.push(' ');
-        *pending_space = false;
-    }
-    out.push(c);
 }
 
 /// English INN spellings derivable from a folded French INN:
@@ -137,20 +122,8 @@ mod tests {
         assert_eq!(fold("topiques gastro- intestinaux"), "topiques gastro-intestinaux");
         assert_eq!(fold("angio-Œdème"), "angio-oedeme");
         assert_eq!(fold("médicaments à l’origine"), "medicaments a l'origine");
-    }
-
-    #[test]
-    fn the_ascii_fast_path_agrees_with_the_general_one() {
-        for name in
-            ["  Warfarin  ", "gastro- intestinaux", "a  -  b", "ACIDE  VALPROIQUE", "x`y", "co-trimoxazole", "- lead"]
-        {
-            let general: String = {
-                // Force the general path by adding then removing a non-ASCII character.
-                let folded = fold(&format!("{name}é"));
-                folded.strip_suffix('e').unwrap_or(&folded).trim_end().to_owned()
-            };
-            assert_eq!(fold(name), general, "{name:?}");
-        }
+        assert_eq!(fold("a  -  b"), "a-b");
+        assert_eq!(fold("x`y"), "x'y");
     }
 
     #[test]
