@@ -38,11 +38,11 @@ fn facts_of(entries: &[MedicalEntry]) -> (PatientFacts, Vec<PredictionInput>) {
     // Entries come newest first: the first value of a code is its latest.
     for e in entries {
         match &e.details {
-            EntryDetails::Observation { code, value, unit } | EntryDetails::LabResult { code, value, unit, .. } => {
-                if !facts.observations.iter().any(|(c, ..)| c == code.as_ref()) {
-                    facts.observations.push((code.as_ref().to_owned(), *value, unit.clone(), e.id, e.effective_at));
-                    inputs.push(from_entry(code.as_ref(), format!("{value} {unit}"), e));
-                }
+            EntryDetails::Observation { code, value, unit } | EntryDetails::LabResult { code, value, unit, .. }
+                if !facts.observations.iter().any(|(c, ..)| c == code.as_ref()) =>
+            {
+                facts.observations.push((code.as_ref().to_owned(), *value, unit.clone(), e.id, e.effective_at));
+                inputs.push(from_entry(code.as_ref(), format!("{value} {unit}"), e));
             }
             EntryDetails::Diagnosis { code, status: DiagnosisStatus::Active, .. } => {
                 facts.diagnoses.push((code.as_ref().to_owned(), e.id));

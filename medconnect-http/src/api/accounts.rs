@@ -10,9 +10,12 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use super::types::{page_of, page_request};
+use super::types::{enum_from, page_of, page_request};
 use super::{ApiTags, Auth};
 use crate::problem::ApiResult;
+
+enum_from!(Role => RoleView { Admin, Doctor, Patient });
+enum_from!(RoleView => Role { Admin, Doctor, Patient });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -20,26 +23,6 @@ pub enum RoleView {
     Admin,
     Doctor,
     Patient,
-}
-
-impl From<Role> for RoleView {
-    fn from(r: Role) -> Self {
-        match r {
-            Role::Admin => RoleView::Admin,
-            Role::Doctor => RoleView::Doctor,
-            Role::Patient => RoleView::Patient,
-        }
-    }
-}
-
-impl From<RoleView> for Role {
-    fn from(r: RoleView) -> Self {
-        match r {
-            RoleView::Admin => Role::Admin,
-            RoleView::Doctor => Role::Doctor,
-            RoleView::Patient => Role::Patient,
-        }
-    }
 }
 
 /// An account (never its password).

@@ -8,8 +8,13 @@ use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 
+use super::types::enum_from;
 use super::{ApiTags, Auth};
 use crate::problem::ApiResult;
+
+enum_from!(Severity => SeverityView { Contraindicated, Avoid, Precaution, Consider });
+enum_from!(EntityKind => KindView { Substance, Class, Other });
+enum_from!(MatchedBy => MatchedByView { FrenchName, EnglishName, RxNorm, ClassName, OtherName });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "Severity", rename_all = "snake_case")]
@@ -24,17 +29,6 @@ pub enum SeverityView {
     Consider,
 }
 
-impl From<Severity> for SeverityView {
-    fn from(s: Severity) -> Self {
-        match s {
-            Severity::Contraindicated => SeverityView::Contraindicated,
-            Severity::Avoid => SeverityView::Avoid,
-            Severity::Precaution => SeverityView::Precaution,
-            Severity::Consider => SeverityView::Consider,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "DrugEntityKind", rename_all = "snake_case")]
 pub enum KindView {
@@ -42,16 +36,6 @@ pub enum KindView {
     Class,
     /// Named by the thesaurus but neither a substance nor a class (grapefruit, alcohol…).
     Other,
-}
-
-impl From<EntityKind> for KindView {
-    fn from(k: EntityKind) -> Self {
-        match k {
-            EntityKind::Substance => KindView::Substance,
-            EntityKind::Class => KindView::Class,
-            EntityKind::Other => KindView::Other,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -62,18 +46,6 @@ pub enum MatchedByView {
     RxNorm,
     ClassName,
     OtherName,
-}
-
-impl From<MatchedBy> for MatchedByView {
-    fn from(m: MatchedBy) -> Self {
-        match m {
-            MatchedBy::FrenchName => MatchedByView::FrenchName,
-            MatchedBy::EnglishName => MatchedByView::EnglishName,
-            MatchedBy::RxNorm => MatchedByView::RxNorm,
-            MatchedBy::ClassName => MatchedByView::ClassName,
-            MatchedBy::OtherName => MatchedByView::OtherName,
-        }
-    }
 }
 
 /// Drugs to check against each other.

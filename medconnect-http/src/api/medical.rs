@@ -12,9 +12,15 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union};
 use uuid::Uuid;
 
-use super::types::{Date, page_of, page_request};
+use super::types::{Date, enum_from, page_of, page_request};
 use super::{ApiTags, Auth};
 use crate::problem::ApiResult;
+
+enum_from!(DiagnosisStatusView => DiagnosisStatus { Active, Resolved });
+enum_from!(DiagnosisStatus => DiagnosisStatusView { Active, Resolved });
+enum_from!(AllergySeverityView => AllergySeverity { Mild, Moderate, Severe });
+enum_from!(AllergySeverity => AllergySeverityView { Mild, Moderate, Severe });
+enum_from!(EntryKindView => EntryKind { Observation, LabResult, Diagnosis, Medication, Allergy, Note });
 
 /// The kinds of medical entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -29,19 +35,6 @@ pub enum EntryKindView {
     Allergy,
     /// Free-text clinical note.
     Note,
-}
-
-impl From<EntryKindView> for EntryKind {
-    fn from(k: EntryKindView) -> Self {
-        match k {
-            EntryKindView::Observation => EntryKind::Observation,
-            EntryKindView::LabResult => EntryKind::LabResult,
-            EntryKindView::Diagnosis => EntryKind::Diagnosis,
-            EntryKindView::Medication => EntryKind::Medication,
-            EntryKindView::Allergy => EntryKind::Allergy,
-            EntryKindView::Note => EntryKind::Note,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -173,10 +166,7 @@ impl From<Entry> for EntryInput {
             Entry::Diagnosis(d) => EntryInput::Diagnosis {
                 code: d.code,
                 description: d.description,
-                status: d.status.map(|s| match s {
-                    DiagnosisStatusView::Active => DiagnosisStatus::Active,
-                    DiagnosisStatusView::Resolved => DiagnosisStatus::Resolved,
-                }),
+                status: d.status.map(Into::into),
                 onset: d.onset.map(|d| d.0),
             },
             Entry::Medication(m) => EntryInput::Medication {
@@ -191,11 +181,7 @@ impl From<Entry> for EntryInput {
             Entry::Allergy(a) => EntryInput::Allergy {
                 substance: a.substance,
                 reaction: a.reaction,
-                severity: a.severity.map(|s| match s {
-                    AllergySeverityView::Mild => AllergySeverity::Mild,
-                    AllergySeverityView::Moderate => AllergySeverity::Moderate,
-                    AllergySeverityView::Severe => AllergySeverity::Severe,
-                }),
+                severity: a.severity.map(Into::into),
             },
             Entry::Note(n) => EntryInput::Note { text: n.text },
         }
@@ -223,10 +209,7 @@ impl From<EntryDetails> for Entry {
                 kind: EntryKindView::Diagnosis,
                 code: text(code),
                 description: description.map(text),
-                status: Some(match status {
-                    DiagnosisStatus::Active => DiagnosisStatusView::Active,
-                    DiagnosisStatus::Resolved => DiagnosisStatusView::Resolved,
-                }),
+                status: Some(status.into()),
                 onset: onset.map(Date),
             }),
             EntryDetails::Medication { substance, dose, route, frequency, start, end, rxnorm } => {
@@ -245,11 +228,7 @@ impl From<EntryDetails> for Entry {
                 kind: EntryKindView::Allergy,
                 substance: text(substance),
                 reaction: text(reaction),
-                severity: severity.map(|s| match s {
-                    AllergySeverity::Mild => AllergySeverityView::Mild,
-                    AllergySeverity::Moderate => AllergySeverityView::Moderate,
-                    AllergySeverity::Severe => AllergySeverityView::Severe,
-                }),
+                severity: severity.map(Into::into),
             }),
             EntryDetails::Note { text: t } => Entry::Note(Note { kind: EntryKindView::Note, text: text(t) }),
         }
@@ -328,6 +307,7 @@ impl MedicalApi {
     ///
     /// Newest first, optionally of some kinds and within `[from, to)`.
     #[oai(path = "/medical_data/:patient_id", method = "get")]
+    #[allow(clippy::too_many_arguments)] // one argument per query parameter
     async fn list(
         &self,
         app: Data<&MedConnect>,

@@ -11,9 +11,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use super::types::{Date, page_of, page_request};
+use super::types::{Date, enum_from, page_of, page_request};
 use super::{ApiTags, Auth, MaybeAuth};
 use crate::problem::ApiResult;
+
+enum_from!(Sex => SexView { Female, Male, Other, Unknown });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -22,17 +24,6 @@ pub enum SexView {
     Male,
     Other,
     Unknown,
-}
-
-impl From<Sex> for SexView {
-    fn from(s: Sex) -> Self {
-        match s {
-            Sex::Female => SexView::Female,
-            Sex::Male => SexView::Male,
-            Sex::Other => SexView::Other,
-            Sex::Unknown => SexView::Unknown,
-        }
-    }
 }
 
 impl SexView {

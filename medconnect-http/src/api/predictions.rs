@@ -14,9 +14,14 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union};
 use uuid::Uuid;
 
 use super::interactions::{InteractionCheck, SeverityView};
-use super::types::{page_of, page_request};
+use super::types::{enum_from, page_of, page_request};
 use super::{ApiTags, Auth};
 use crate::problem::ApiResult;
+
+enum_from!(KindView => PredictionKind { DrugInteractions, TreatmentOptions });
+enum_from!(PredictionKind => KindView { DrugInteractions, TreatmentOptions });
+enum_from!(OptionStatus => OptionStatusView { Suitable, Flagged, Excluded });
+enum_from!(ReasonKind => ReasonKindView { Interaction, Allergy, AlreadyTaking, NotInKnowledgeBase });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "PredictionKind", rename_all = "snake_case")]
@@ -26,24 +31,6 @@ pub enum KindView {
     /// Guideline-style options for the patient's risk factors and diagnoses, screened
     /// against their medications and allergies.
     TreatmentOptions,
-}
-
-impl From<KindView> for PredictionKind {
-    fn from(k: KindView) -> Self {
-        match k {
-            KindView::DrugInteractions => PredictionKind::DrugInteractions,
-            KindView::TreatmentOptions => PredictionKind::TreatmentOptions,
-        }
-    }
-}
-
-impl From<PredictionKind> for KindView {
-    fn from(k: PredictionKind) -> Self {
-        match k {
-            PredictionKind::DrugInteractions => KindView::DrugInteractions,
-            PredictionKind::TreatmentOptions => KindView::TreatmentOptions,
-        }
-    }
 }
 
 /// Run decision support for a patient in your care.
@@ -115,16 +102,6 @@ pub enum OptionStatusView {
     Excluded,
 }
 
-impl From<OptionStatus> for OptionStatusView {
-    fn from(s: OptionStatus) -> Self {
-        match s {
-            OptionStatus::Suitable => OptionStatusView::Suitable,
-            OptionStatus::Flagged => OptionStatusView::Flagged,
-            OptionStatus::Excluded => OptionStatusView::Excluded,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum ReasonKindView {
@@ -132,17 +109,6 @@ pub enum ReasonKindView {
     Allergy,
     AlreadyTaking,
     NotInKnowledgeBase,
-}
-
-impl From<ReasonKind> for ReasonKindView {
-    fn from(k: ReasonKind) -> Self {
-        match k {
-            ReasonKind::Interaction => ReasonKindView::Interaction,
-            ReasonKind::Allergy => ReasonKindView::Allergy,
-            ReasonKind::AlreadyTaking => ReasonKindView::AlreadyTaking,
-            ReasonKind::NotInKnowledgeBase => ReasonKindView::NotInKnowledgeBase,
-        }
-    }
 }
 
 /// Why a candidate is flagged or excluded.

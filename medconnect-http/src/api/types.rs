@@ -84,3 +84,17 @@ macro_rules! page_of {
     };
 }
 pub(crate) use page_of;
+
+/// `From` between a core enum and its wire mirror, variant by variant (same names).
+macro_rules! enum_from {
+    ($from:ident => $to:ident { $($variant:ident),+ $(,)? }) => {
+        impl From<$from> for $to {
+            fn from(value: $from) -> Self {
+                match value {
+                    $($from::$variant => $to::$variant),+
+                }
+            }
+        }
+    };
+}
+pub(crate) use enum_from;

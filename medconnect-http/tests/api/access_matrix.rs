@@ -134,6 +134,22 @@ fn rows() -> Vec<Row> {
             expect: [200; 7],
         },
         Row {
+            name: "POST /login (wrong password)",
+            method: "POST",
+            path: |_| "/login".into(),
+            body: |_| Some(json!({ "email": "nobody@example.org", "password": "not the password" })),
+            spare_in_care: false,
+            expect: [401; 7],
+        },
+        Row {
+            name: "POST /token/refresh (unknown token)",
+            method: "POST",
+            path: |_| "/token/refresh".into(),
+            body: |_| Some(json!({ "refresh_token": "mcr_unknown" })),
+            spare_in_care: false,
+            expect: [401; 7],
+        },
+        Row {
             name: "GET /me",
             method: "GET",
             path: |_| "/me".into(),
@@ -242,6 +258,46 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 404, 200, 404, 403, 401],
         },
         Row {
+            name: "POST /interactions/check",
+            method: "POST",
+            path: |_| "/interactions/check".into(),
+            body: |_| Some(json!({ "drugs": ["warfarin", "aspirin"] })),
+            spare_in_care: false,
+            expect: [401, 200, 200, 200, 200, 200, 401],
+        },
+        Row {
+            name: "POST /predict",
+            method: "POST",
+            path: |_| "/predict".into(),
+            body: |w| Some(json!({ "patient_id": w.patient, "kind": "treatment_options" })),
+            spare_in_care: false,
+            expect: [401, 403, 404, 201, 404, 403, 401],
+        },
+        Row {
+            name: "GET /predictions/{id}",
+            method: "GET",
+            path: |w| format!("/predictions/{}", w.patient),
+            body: no_body,
+            spare_in_care: false,
+            expect: [401, 200, 404, 200, 404, 403, 401],
+        },
+        Row {
+            name: "POST /predictions/{id}/review",
+            method: "POST",
+            path: |w| format!("/predictions/{}/review", w.prediction),
+            body: |_| Some(json!({ "comment": "seen" })),
+            spare_in_care: false,
+            expect: [401, 403, 404, 200, 404, 403, 401],
+        },
+        Row {
+            name: "POST /predictions/{unknown id}/review",
+            method: "POST",
+            path: |_| format!("/predictions/{}/review", Uuid::new_v4()),
+            body: |_| Some(json!({})),
+            spare_in_care: false,
+            expect: [401, 404, 404, 404, 404, 404, 401],
+        },
+        Row {
             name: "GET /users",
             method: "GET",
             path: |_| "/users".into(),
@@ -280,6 +336,15 @@ fn rows() -> Vec<Row> {
             body: no_body,
             spare_in_care: false,
             expect: [401, 403, 403, 403, 403, 200, 401],
+        },
+        // Last: it ends each caller's session.
+        Row {
+            name: "POST /logout",
+            method: "POST",
+            path: |_| "/logout".into(),
+            body: |_| Some(json!({})),
+            spare_in_care: false,
+            expect: [401, 204, 204, 204, 204, 204, 401],
         },
     ]
 }
@@ -321,4 +386,48 @@ async fn refusals_never_carry_the_patients_data() {
             }
         }
     }
+}
+
+/// `{patient_id}`, `{id}` and `{unknown id}` all become `{}`.
+fn route_shape(path: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                out.push('{');
+            }
+            '}' => {
+                depth -= 1;
+                out.push('}');
+            }
+            _ if depth > 0 => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn every_operation_in_the_spec_has_a_row_in_the_matrix() {
+    let spec: Value = serde_json::from_str(&medconnect_http::openapi("http://localhost").spec()).expect("spec");
+    let covered: Vec<(String, String)> = rows()
+        .iter()
+        .map(|row| {
+            let (method, rest) = row.name.split_once(' ').expect("METHOD /path");
+            let path = rest.split(" (").next().unwrap_or(rest);
+            (method.to_owned(), route_shape(path))
+        })
+        .collect();
+    let mut missing = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("operations").keys() {
+            let key = (method.to_ascii_uppercase(), route_shape(path));
+            if !covered.contains(&key) {
+                missing.push(format!("{} {path}", key.0));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "operations without a row in the access matrix: {missing:?}");
 }

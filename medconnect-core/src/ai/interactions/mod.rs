@@ -412,7 +412,7 @@ impl InteractionKb {
                 }
             }
         }
-        pairs.sort_by(|a, b| b.severity.cmp(&a.severity));
+        pairs.sort_by_key(|p| std::cmp::Reverse(p.severity));
         InteractionReport { edition: EDITION.to_owned(), drugs: resolved, unknown, pairs }
     }
 
@@ -457,7 +457,7 @@ impl InteractionKb {
                 }
             })
             .collect();
-        findings.sort_by(|x, y| y.severity.cmp(&x.severity));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         Some(InteractingPair {
             drug_a: a.input.clone(),
             drug_b: b.input.clone(),
@@ -508,6 +508,8 @@ impl Builder {
         id
     }
 
+    // `&Cow` on purpose: only borrowed names outlive the loop and can be cached.
+    #[allow(clippy::ptr_arg)]
     /// `side`, remembering each distinct spelling: the thesaurus repeats 626 names 6,278 times.
     fn side_cached<'a>(&mut self, cache: &mut FxHashMap<&'a str, EntityId>, name: &Cow<'a, str>) -> EntityId {
         if let Some(id) = cache.get(name.as_ref()) {
