@@ -12,6 +12,9 @@ pub struct Config {
     pub signing_key: SigningKey,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    /// Failed sign-ins per e-mail within `login_window` before sign-in is refused (429).
+    pub login_max_failures: i64,
+    pub login_window: Duration,
 }
 
 impl Config {
@@ -23,11 +26,14 @@ impl Config {
             signing_key,
             access_ttl: Duration::minutes(15),
             refresh_ttl: Duration::days(30),
+            login_max_failures: 10,
+            login_window: Duration::minutes(15),
         }
     }
 
     /// Reads `DATABASE_URL`, `MEDCONNECT_JWT_SECRET`, `MEDCONNECT_DEV`,
-    /// `MEDCONNECT_ACCESS_TTL_SECS`, `MEDCONNECT_REFRESH_TTL_DAYS` and `MEDCONNECT_DB_MAX_CONNECTIONS`.
+    /// `MEDCONNECT_ACCESS_TTL_SECS`, `MEDCONNECT_REFRESH_TTL_DAYS`, `MEDCONNECT_LOGIN_MAX_FAILURES` and
+    /// `MEDCONNECT_DB_MAX_CONNECTIONS`.
     ///
     /// Outside dev mode a missing or weak signing key is an error; in dev mode a missing
     /// key is replaced by a random one (tokens then die with the process).
@@ -55,6 +61,7 @@ impl Config {
         let mut config = Self::new(database_url, signing_key);
         config.access_ttl = Duration::seconds(number("MEDCONNECT_ACCESS_TTL_SECS", 900, 30..=86_400)?);
         config.refresh_ttl = Duration::days(number("MEDCONNECT_REFRESH_TTL_DAYS", 30, 1..=365)?);
+        config.login_max_failures = number("MEDCONNECT_LOGIN_MAX_FAILURES", 10, 1..=1000)?;
         config.max_connections = u32::try_from(number("MEDCONNECT_DB_MAX_CONNECTIONS", 10, 1..=500)?).unwrap_or(10);
         Ok(config)
     }

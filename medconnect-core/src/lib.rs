@@ -43,6 +43,8 @@ struct Inner {
     interactions: Arc<ai::interactions::InteractionKb>,
     tokens: auth::TokenIssuer,
     hasher: auth::PasswordHasher,
+    login_max_failures: i64,
+    login_window: chrono::Duration,
 }
 
 impl MedConnect {
@@ -58,7 +60,16 @@ impl MedConnect {
         let tokens = auth::TokenIssuer::new(&config.signing_key, config.access_ttl, config.refresh_ttl);
         let hasher = auth::PasswordHasher::new()?;
         let interactions = ai::interactions::InteractionKb::shared()?;
-        Ok(Self { inner: Arc::new(Inner { pool, interactions, tokens, hasher }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pool,
+                interactions,
+                tokens,
+                hasher,
+                login_max_failures: config.login_max_failures,
+                login_window: config.login_window,
+            }),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -72,6 +83,11 @@ impl MedConnect {
     /// The drug-interaction knowledge base.
     pub fn interactions(&self) -> &ai::interactions::InteractionKb {
         &self.inner.interactions
+    }
+
+    /// (failures allowed, window) for sign-in throttling.
+    pub(crate) fn login_limits(&self) -> (i64, chrono::Duration) {
+        (self.inner.login_max_failures, self.inner.login_window)
     }
 
     pub(crate) fn hasher(&self) -> &auth::PasswordHasher {

@@ -125,6 +125,7 @@ const DOCUMENTED: &[(u16, &str)] = &[
     (409, "A unique field (e-mail, licence number) is already in use."),
     (413, "The request body is too large."),
     (422, "A field is invalid; `field` names it."),
+    (429, "Too many failed sign-ins for this e-mail; retry later."),
     (500, "An internal error."),
     (503, "The database is unavailable."),
 ];

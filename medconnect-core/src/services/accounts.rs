@@ -24,14 +24,23 @@ impl MedConnect {
     /// Signs in with e-mail and password. Unknown e-mails and wrong passwords get the
     /// same answer after the same argon2 work.
     pub async fn login(&self, email: &str, password: &str) -> Result<TokenPair> {
+        // Throttled per e-mail (as typed, folded), so that guessing one account's password
+        // is slow whatever instance the attempts reach.
+        let throttle_key: String = email.trim().to_lowercase().chars().take(320).collect();
+        let (max_failures, window) = self.login_limits();
+        if users::recent_login_failures(self.pool(), &throttle_key, Utc::now() - window).await? >= max_failures {
+            return Err(Error::RateLimited);
+        }
         let account = match Email::parse("email", email) {
             Ok(email) => users::credentials_by_email(self.pool(), email.as_ref()).await?,
             Err(_) => None,
         };
         let password_ok = self.hasher().verify(password, account.as_ref().map(|a| a.password_hash.as_str())).await?;
         let Some(account) = account.filter(|_| password_ok) else {
+            users::record_login_failure(self.pool(), &throttle_key).await?;
             return Err(Error::unauthenticated(BAD_CREDENTIALS));
         };
+        users::clear_login_failures(self.pool(), &throttle_key).await?;
         if !account.active {
             return Err(Error::unauthenticated("this account is deactivated"));
         }

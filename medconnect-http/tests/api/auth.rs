@@ -172,3 +172,25 @@ async fn admins_cannot_deactivate_themselves() {
     assert_problem(&reply, 422);
     assert_eq!(reply.body["field"], "user_id");
 }
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_are_throttled_per_email() {
+    let app = spawn_app_with(|c| c.login_max_failures = 3).await;
+    let (_, patient) = app.patient("Ada", "Lovelace").await;
+    let email = app.get("/me", Some(&patient.access)).await.body["email"].as_str().expect("email").to_owned();
+    for _ in 0..3 {
+        assert_problem(&app.login(&email, "wrong password guess").await, 401);
+    }
+    // Even the right password is refused while the window lasts.
+    let throttled = app.login(&email.to_uppercase(), PASSWORD).await;
+    assert_problem(&throttled, 429);
+    // Another account is not affected, and a success clears its own counter.
+    let (_, other) = app.patient("Grace", "Hopper").await;
+    let other_email = app.get("/me", Some(&other.access)).await.body["email"].as_str().expect("email").to_owned();
+    assert_problem(&app.login(&other_email, "wrong password guess").await, 401);
+    assert_eq!(app.login(&other_email, PASSWORD).await.status, 200);
+    for _ in 0..2 {
+        assert_problem(&app.login(&other_email, "wrong password guess").await, 401);
+    }
+    assert_eq!(app.login(&other_email, PASSWORD).await.status, 200, "the earlier failure was cleared by the success");
+}
