@@ -3,4 +3,5 @@
 //! rules kept as data, screened against medications and allergies.
 
 pub mod interactions;
+pub mod risk;
 pub mod treatment;
