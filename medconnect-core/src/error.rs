@@ -54,6 +54,14 @@ impl Error {
         Error::Internal(err.into())
     }
 
+    /// The message with its source, for logs and tests (never sent to clients as is).
+    pub fn source_text(&self) -> String {
+        match self {
+            Error::Internal(source) => source.to_string(),
+            other => other.to_string(),
+        }
+    }
+
     /// Prefixes the field of an `Invalid` error, so nested inputs name their full path.
     pub fn within(self, parent: &str) -> Self {
         match self {

@@ -29,6 +29,12 @@ enum Command {
     Migrate,
     /// Print the OpenAPI spec (JSON) and exit.
     Openapi,
+    /// Train every risk model from the vendored cohorts and write the model files
+    /// (`<out>/risk/<kind>.model`) and model cards (`<out>/<kind>.md`).
+    Train {
+        #[arg(long, default_value = "models")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -43,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("migrations applied");
             Ok(())
         }
+        Command::Train { out } => train(&out),
         Command::Openapi => {
             println!("{}", openapi(&HttpSettings::from_env()?.public_url).spec());
             Ok(())
@@ -79,5 +86,30 @@ async fn create_admin(email: String) -> anyhow::Result<()> {
     let app = connect().await?;
     let account = app.create_admin(NewAdmin { email, password }).await?;
     eprintln!("administrator {} created with id {}", account.email, account.id);
+    Ok(())
+}
+
+fn train(out: &std::path::Path) -> anyhow::Result<()> {
+    use medconnect_core::ai::risk::{RiskKind, RiskModel, card::card};
+    std::fs::create_dir_all(out.join("risk"))?;
+    let bar = indicatif::ProgressBar::new(RiskKind::ALL.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    for kind in RiskKind::ALL {
+        bar.set_message(format!("training {} (5-fold cross-validation, then all rows)", kind.as_str()));
+        let model = RiskModel::train(kind)?;
+        std::fs::write(out.join("risk").join(format!("{}.model", kind.as_str())), model.to_bytes()?)?;
+        std::fs::write(out.join(format!("{}.md", kind.as_str())), card(kind, &model))?;
+        bar.inc(1);
+        bar.println(format!(
+            "{}: cross-validated AUC {:.3}, Brier {:.3}",
+            kind.as_str(),
+            model.cross_validation.mean.roc_auc,
+            model.cross_validation.mean.brier
+        ));
+    }
+    bar.finish_with_message("done");
     Ok(())
 }

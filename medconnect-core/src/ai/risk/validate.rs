@@ -1,7 +1,7 @@
 //! Cross-validation on the shared stratified folds: train on four folds (preprocessing
 //! fitted there too), score the fifth, report the mean over the five.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
@@ -12,7 +12,7 @@ use super::pipeline::Preprocessor;
 use crate::error::{Error, Result};
 
 /// Metrics on one held-out fold, or their mean.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     pub roc_auc: f64,
     pub brier: f64,
@@ -20,14 +20,14 @@ pub struct Metrics {
     pub mcc: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CvReport {
     pub folds: Vec<Metrics>,
     pub mean: Metrics,
 }
 
 /// A fitted logistic model: preprocessing, coefficients on standardised features, intercept.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticModel {
     pub preprocessor: Preprocessor,
     pub coefficients: Vec<f64>,
