@@ -41,6 +41,8 @@ pub struct MedConnect {
 struct Inner {
     pool: PgPool,
     interactions: Arc<ai::interactions::InteractionKb>,
+    /// The shipped risk models, in `RiskKind::ALL` order; checked at start-up.
+    risk_models: Vec<ai::risk::RiskModel>,
     tokens: auth::TokenIssuer,
     hasher: auth::PasswordHasher,
     login_max_failures: i64,
@@ -60,10 +62,13 @@ impl MedConnect {
         let tokens = auth::TokenIssuer::new(&config.signing_key, config.access_ttl, config.refresh_ttl);
         let hasher = auth::PasswordHasher::new()?;
         let interactions = ai::interactions::InteractionKb::shared()?;
+        let risk_models =
+            ai::risk::RiskKind::ALL.iter().map(|k| ai::risk::RiskModel::shipped(*k)).collect::<Result<Vec<_>>>()?;
         Ok(Self {
             inner: Arc::new(Inner {
                 pool,
                 interactions,
+                risk_models,
                 tokens,
                 hasher,
                 login_max_failures: config.login_max_failures,
@@ -88,6 +93,12 @@ impl MedConnect {
     /// (failures allowed, window) for sign-in throttling.
     pub(crate) fn login_limits(&self) -> (i64, chrono::Duration) {
         (self.inner.login_max_failures, self.inner.login_window)
+    }
+
+    /// The shipped model of a risk kind.
+    pub fn risk_model(&self, kind: ai::risk::RiskKind) -> &ai::risk::RiskModel {
+        let index = ai::risk::RiskKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+        &self.inner.risk_models[index]
     }
 
     pub(crate) fn hasher(&self) -> &auth::PasswordHasher {

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::ids::{EntryId, PatientId, UserId};
 use crate::ai::interactions::InteractionReport;
+use crate::ai::risk::predict::RiskResult;
 use crate::ai::treatment::TreatmentPlan;
 use crate::error::Error;
 
@@ -17,13 +18,33 @@ pub enum PredictionKind {
     DrugInteractions,
     /// Guideline-style treatment options for the patient's risk factors and diagnoses.
     TreatmentOptions,
+    /// 10-year coronary heart disease (Framingham).
+    CardiovascularRisk,
+    /// Diabetes within 5 years (Pima).
+    DiabetesRisk,
+    /// Death during follow-up of heart failure.
+    HeartFailureMortality,
 }
 
 impl PredictionKind {
+    /// The risk model behind a risk kind.
+    pub fn risk(self) -> Option<crate::ai::risk::RiskKind> {
+        use crate::ai::risk::RiskKind;
+        match self {
+            PredictionKind::CardiovascularRisk => Some(RiskKind::CardiovascularRisk),
+            PredictionKind::DiabetesRisk => Some(RiskKind::DiabetesRisk),
+            PredictionKind::HeartFailureMortality => Some(RiskKind::HeartFailureMortality),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PredictionKind::DrugInteractions => "drug_interactions",
             PredictionKind::TreatmentOptions => "treatment_options",
+            PredictionKind::CardiovascularRisk => "cardiovascular_risk",
+            PredictionKind::DiabetesRisk => "diabetes_risk",
+            PredictionKind::HeartFailureMortality => "heart_failure_mortality",
         }
     }
 
@@ -31,6 +52,9 @@ impl PredictionKind {
         match raw {
             "drug_interactions" => Ok(PredictionKind::DrugInteractions),
             "treatment_options" => Ok(PredictionKind::TreatmentOptions),
+            "cardiovascular_risk" => Ok(PredictionKind::CardiovascularRisk),
+            "diabetes_risk" => Ok(PredictionKind::DiabetesRisk),
+            "heart_failure_mortality" => Ok(PredictionKind::HeartFailureMortality),
             _ => Err(Error::invalid(field, "is not a known prediction kind")),
         }
     }
@@ -46,6 +70,12 @@ pub enum InputSource {
     Prediction { prediction_id: Uuid },
     /// Given in the request.
     Request,
+    /// The patient's profile (date of birth, sex).
+    Profile,
+    /// Nothing in the record: the flag is 0 (no such active diagnosis or medication).
+    Absent,
+    /// Missing, and imputed from the training median (the value shown).
+    Imputed,
 }
 
 /// One input a prediction used, and where it came from.
@@ -71,6 +101,9 @@ pub struct DrugInteractionsResult {
 pub enum PredictionOutput {
     DrugInteractions(DrugInteractionsResult),
     TreatmentOptions(TreatmentPlan),
+    CardiovascularRisk(RiskResult),
+    DiabetesRisk(RiskResult),
+    HeartFailureMortality(RiskResult),
 }
 
 /// A doctor's review of a prediction.

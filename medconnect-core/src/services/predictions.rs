@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::{authorize_patient, record};
 use crate::MedConnect;
+use crate::ai::risk::predict::predict as predict_risk;
 use crate::ai::treatment::{PatientFacts, RuleSet};
 use crate::auth::Actor;
 use crate::auth::policy::PatientAction;
@@ -24,6 +25,8 @@ pub struct PredictRequest {
     pub kind: PredictionKind,
     /// For `drug_interactions`: a drug the doctor proposes to add.
     pub proposed_drug: Option<String>,
+    /// For risk kinds: explicit input values (feature name, value) that win over the record.
+    pub inputs: Vec<(String, f64)>,
 }
 
 fn from_entry(name: &str, value: String, entry: &MedicalEntry) -> PredictionInput {
@@ -72,6 +75,9 @@ impl MedConnect {
         if proposed.is_some() && request.kind != PredictionKind::DrugInteractions {
             return Err(Error::invalid("proposed_drug", "applies only to kind `drug_interactions`"));
         }
+        if !request.inputs.is_empty() && request.kind.risk().is_none() {
+            return Err(Error::invalid("inputs", "apply only to the risk kinds"));
+        }
         let mut tx = self.pool().begin().await?;
         authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::RequestPrediction, "prediction.create")
             .await?;
@@ -115,6 +121,22 @@ impl MedConnect {
                 let rules = RuleSet::shared()?;
                 let plan = rules.plan(self.interactions(), &facts, Utc::now());
                 ("medconnect-treatment-rules", rules.version.clone(), PredictionOutput::TreatmentOptions(plan))
+            }
+            kind @ (PredictionKind::CardiovascularRisk
+            | PredictionKind::DiabetesRisk
+            | PredictionKind::HeartFailureMortality) => {
+                let risk = kind.risk().ok_or_else(|| Error::internal("risk kind without a model"))?;
+                let profile = patients::get(&mut *tx, patient).await?.ok_or(Error::NotFound("patient"))?;
+                let model = self.risk_model(risk);
+                let (result, risk_inputs) =
+                    predict_risk(risk, model, &profile, &entries, self.interactions(), &request.inputs, Utc::now())?;
+                inputs = risk_inputs;
+                let output = match kind {
+                    PredictionKind::CardiovascularRisk => PredictionOutput::CardiovascularRisk(result),
+                    PredictionKind::DiabetesRisk => PredictionOutput::DiabetesRisk(result),
+                    _ => PredictionOutput::HeartFailureMortality(result),
+                };
+                (model.name.as_str(), model.version.clone(), output)
             }
         };
         let stored = predictions::insert(

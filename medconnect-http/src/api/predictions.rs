@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use medconnect_core::MedConnect;
+use medconnect_core::ai::risk::predict::{RiskBand, RiskResult};
 use medconnect_core::ai::treatment::{
     Candidate, Indication, NotEvaluated, OptionStatus, Reason, ReasonKind, TreatmentOption, TreatmentPlan,
 };
@@ -18,8 +19,8 @@ use super::types::{enum_from, page_of, page_request};
 use super::{ApiTags, Auth};
 use crate::problem::ApiResult;
 
-enum_from!(KindView => PredictionKind { DrugInteractions, TreatmentOptions });
-enum_from!(PredictionKind => KindView { DrugInteractions, TreatmentOptions });
+enum_from!(KindView => PredictionKind { DrugInteractions, TreatmentOptions, CardiovascularRisk, DiabetesRisk, HeartFailureMortality });
+enum_from!(PredictionKind => KindView { DrugInteractions, TreatmentOptions, CardiovascularRisk, DiabetesRisk, HeartFailureMortality });
 enum_from!(OptionStatus => OptionStatusView { Suitable, Flagged, Excluded });
 enum_from!(ReasonKind => ReasonKindView { Interaction, Allergy, AlreadyTaking, NotInKnowledgeBase });
 
@@ -31,6 +32,12 @@ pub enum KindView {
     /// Guideline-style options for the patient's risk factors and diagnoses, screened
     /// against their medications and allergies.
     TreatmentOptions,
+    /// 10-year coronary heart disease (model trained on Framingham).
+    CardiovascularRisk,
+    /// Diabetes within 5 years (model trained on Pima).
+    DiabetesRisk,
+    /// Death during follow-up of heart failure.
+    HeartFailureMortality,
 }
 
 /// Run decision support for a patient in your care.
@@ -42,6 +49,9 @@ pub struct PredictBody {
     /// With `drug_interactions`: a drug you propose to add.
     #[oai(validator(max_length = 200))]
     pub proposed_drug: Option<String>,
+    /// With a risk kind: input values that win over the record, by feature name
+    /// (see the model cards), such as `{"sysBP": 150}`.
+    pub inputs: Option<std::collections::HashMap<String, f64>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -53,6 +63,12 @@ pub enum InputSourceView {
     Prediction,
     /// The request itself.
     Request,
+    /// The patient's profile (date of birth, sex).
+    Profile,
+    /// Nothing in the record: the flag is 0.
+    Absent,
+    /// Missing: the training median shown was used.
+    Imputed,
 }
 
 /// An input the prediction used, and where it came from.
@@ -71,6 +87,9 @@ impl From<PredictionInput> for InputView {
             InputSource::Entry { entry_id } => (InputSourceView::Entry, Some(entry_id.0), None),
             InputSource::Prediction { prediction_id } => (InputSourceView::Prediction, None, Some(prediction_id)),
             InputSource::Request => (InputSourceView::Request, None, None),
+            InputSource::Profile => (InputSourceView::Profile, None, None),
+            InputSource::Absent => (InputSourceView::Absent, None, None),
+            InputSource::Imputed => (InputSourceView::Imputed, None, None),
         };
         Self { name: i.name, value: i.value, source, entry_id, prediction_id }
     }
@@ -167,6 +186,55 @@ pub struct TreatmentOptionsOutput {
     pub not_evaluated: Vec<NotEvaluatedView>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum RiskBandView {
+    Low,
+    Moderate,
+    High,
+}
+
+enum_from!(RiskBand => RiskBandView { Low, Moderate, High });
+
+/// A feature's share of a risk prediction.
+#[derive(Debug, Object)]
+pub struct FactorView {
+    pub feature: String,
+    /// The value the model used.
+    pub value: f64,
+    /// Coefficient × standardised value (log-odds); positive raises the risk.
+    pub contribution: f64,
+}
+
+/// Result of a risk kind.
+#[derive(Debug, Object)]
+pub struct RiskOutput {
+    pub kind: KindView,
+    pub probability: f64,
+    pub band: RiskBandView,
+    /// The largest contributions.
+    pub top_factors: Vec<FactorView>,
+    /// How the contributions are computed, for this model family.
+    pub explanation_method: String,
+    /// Optional inputs absent from the record, imputed from the training median.
+    pub missing: Vec<String>,
+}
+
+fn risk_output(kind: KindView, r: RiskResult) -> RiskOutput {
+    RiskOutput {
+        kind,
+        probability: r.probability,
+        band: r.band.into(),
+        top_factors: r
+            .top_factors
+            .into_iter()
+            .map(|f| FactorView { feature: f.feature, value: f.value, contribution: f.contribution })
+            .collect(),
+        explanation_method: r.explanation_method,
+        missing: r.missing,
+    }
+}
+
 /// What the prediction found; `kind` says which.
 #[derive(Debug, Union)]
 #[oai(discriminator_name = "kind")]
@@ -175,6 +243,12 @@ pub enum OutputView {
     DrugInteractions(DrugInteractionsOutput),
     #[oai(mapping = "treatment_options")]
     TreatmentOptions(TreatmentOptionsOutput),
+    #[oai(mapping = "cardiovascular_risk")]
+    CardiovascularRisk(RiskOutput),
+    #[oai(mapping = "diabetes_risk")]
+    DiabetesRisk(RiskOutput),
+    #[oai(mapping = "heart_failure_mortality")]
+    HeartFailureMortality(RiskOutput),
 }
 
 impl From<Reason> for ReasonView {
@@ -243,6 +317,13 @@ impl From<PredictionOutput> for OutputView {
                 interactions: (&d.interactions).into(),
             }),
             PredictionOutput::TreatmentOptions(plan) => OutputView::TreatmentOptions(plan.into()),
+            PredictionOutput::CardiovascularRisk(r) => {
+                OutputView::CardiovascularRisk(risk_output(KindView::CardiovascularRisk, r))
+            }
+            PredictionOutput::DiabetesRisk(r) => OutputView::DiabetesRisk(risk_output(KindView::DiabetesRisk, r)),
+            PredictionOutput::HeartFailureMortality(r) => {
+                OutputView::HeartFailureMortality(risk_output(KindView::HeartFailureMortality, r))
+            }
         }
     }
 }
@@ -316,7 +397,9 @@ impl PredictionsApi {
     ///
     /// Doctors in the patient's care only. `drug_interactions` checks the active
     /// medications (and `proposed_drug`); `treatment_options` applies the guideline
-    /// rules to the record. The result is stored with its inputs and version.
+    /// rules to the record; the risk kinds read the model's features from the record
+    /// (latest value within two years), with `inputs` overriding. A required input that
+    /// is missing is a 422 naming it. The result is stored with its inputs and version.
     #[oai(path = "/predict", method = "post")]
     async fn predict(
         &self,
@@ -329,6 +412,7 @@ impl PredictionsApi {
             patient_id: PatientId(body.patient_id),
             kind: body.kind.into(),
             proposed_drug: body.proposed_drug,
+            inputs: body.inputs.unwrap_or_default().into_iter().collect(),
         };
         Ok(PredictionCreated::Created(Json(app.predict(&auth.0, request).await?.into())))
     }

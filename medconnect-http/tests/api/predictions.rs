@@ -153,3 +153,65 @@ async fn predictions_are_reviewed_by_doctors_in_care_and_requests_are_validated(
         .await;
     assert_problem(&by_patient, 403);
 }
+
+#[tokio::test]
+async fn risk_predictions_read_the_record_report_what_is_missing_and_feed_the_treatment_rules() {
+    let app = spawn_app().await;
+    let c = care(&app).await;
+    let missing =
+        app.post("/predict", Some(&c.doctor), json!({ "patient_id": c.patient, "kind": "cardiovascular_risk" })).await;
+    assert_problem(&missing, 422);
+    assert_eq!(missing.body["field"], "sysBP", "systolic pressure is required");
+
+    let bp = record(&app, &c, json!({ "kind": "observation", "code": "8480-6", "value": 178, "unit": "mm[Hg]" })).await;
+    record(&app, &c, json!({ "kind": "lab_result", "code": "2093-3", "value": 7.2, "unit": "mmol/L" })).await;
+    record(&app, &c, json!({ "kind": "diagnosis", "code": "E11.9" })).await;
+    let body = json!({ "patient_id": c.patient, "kind": "cardiovascular_risk", "inputs": { "cigsPerDay": 20, "currentSmoker": 1 } });
+    let reply = app.post("/predict", Some(&c.doctor), body).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    let p = &reply.body;
+    assert_eq!(p["model"]["name"], "cardiovascular_risk-logistic-l2");
+    let probability = p["output"]["probability"].as_f64().expect("probability");
+    assert!((0.0..=1.0).contains(&probability));
+    assert!(p["output"]["band"].is_string());
+    assert_eq!(p["output"]["top_factors"].as_array().map(Vec::len), Some(3));
+    assert!(p["output"]["explanation_method"].as_str().is_some_and(|m| m.contains("coefficient")));
+    let input =
+        |name: &str| p["inputs"].as_array().expect("inputs").iter().find(|i| i["name"] == name).cloned().expect(name);
+    assert_eq!(input("sysBP")["entry_id"], bp.as_str());
+    assert_eq!(
+        input("totChol")["value"].as_str().map(|v| v.parse::<f64>().expect("number").round()),
+        Some(278.0),
+        "7.2 mmol/L in mg/dL"
+    );
+    assert_eq!(input("cigsPerDay")["source"], "request");
+    assert_eq!(input("diabetes")["value"], "1");
+    assert_eq!(input("male")["source"], "profile");
+    assert!(p["output"]["missing"].as_array().is_some_and(|m| m.iter().any(|f| f == "heartRate")));
+
+    let unknown = app
+        .post(
+            "/predict",
+            Some(&c.doctor),
+            json!({ "patient_id": c.patient, "kind": "diabetes_risk", "inputs": { "horoscope": 1 } }),
+        )
+        .await;
+    assert_problem(&unknown, 422);
+    assert_eq!(unknown.body["field"], "inputs.horoscope");
+
+    // The stored risk feeds the statin rule when it is high enough.
+    let plan =
+        app.post("/predict", Some(&c.doctor), json!({ "patient_id": c.patient, "kind": "treatment_options" })).await;
+    let statin_rule = plan.body["output"]["indications"]
+        .as_array()
+        .expect("indications")
+        .iter()
+        .any(|i| i["rule"] == "statin_for_cardiovascular_risk");
+    let not_evaluated = plan.body["output"]["not_evaluated"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .any(|i| i["rule"] == "statin_for_cardiovascular_risk");
+    assert!(!not_evaluated, "a stored cardiovascular_risk prediction exists");
+    assert_eq!(statin_rule, probability >= 0.2, "probability {probability}");
+}

@@ -8,6 +8,7 @@ pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;
+pub mod predict;
 pub mod validate;
 
 pub use dataset::{Cohort, Dataset};

@@ -1,0 +1,380 @@
+//! Predicting a patient's risk from their own record: features read as the feature table
+//! says (latest value in the look-back window, units converted or refused), explicit
+//! overrides from the request, what is missing reported, and an explanation honest for
+//! a linear model (coefficient × standardised value).
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::features::{Feature, Source};
+use super::model::{RiskKind, RiskModel};
+use crate::ai::interactions::{InteractionKb, fold};
+use crate::domain::{DiagnosisStatus, EntryDetails, InputSource, MedicalEntry, Patient, PredictionInput, Sex};
+use crate::error::{Error, Result};
+
+/// How far back an observation still counts.
+pub const LOOK_BACK_DAYS: i64 = 730;
+
+/// A feature's share of the prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Factor {
+    pub feature: String,
+    pub value: f64,
+    /// Coefficient × standardised value, on the log-odds scale; positive raises the risk.
+    pub contribution: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskBand {
+    Low,
+    Moderate,
+    High,
+}
+
+/// The result of a risk prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskResult {
+    pub probability: f64,
+    pub band: RiskBand,
+    /// The largest contributions, by absolute size.
+    pub top_factors: Vec<Factor>,
+    pub explanation_method: String,
+    /// Optional inputs that were not in the record and were imputed from the training median.
+    pub missing: Vec<String>,
+}
+
+/// Bands: 10-year coronary risk < 10 % low, < 20 % moderate (the usual primary-prevention
+/// thresholds); the other outcomes < 30 % low, < 60 % moderate.
+fn band(kind: RiskKind, p: f64) -> RiskBand {
+    let (low, high) = match kind {
+        RiskKind::CardiovascularRisk => (0.10, 0.20),
+        _ => (0.30, 0.60),
+    };
+    if p < low {
+        RiskBand::Low
+    } else if p < high {
+        RiskBand::Moderate
+    } else {
+        RiskBand::High
+    }
+}
+
+fn age_on(birth: chrono::NaiveDate, now: DateTime<Utc>) -> f64 {
+    let today = now.date_naive();
+    let mut years = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    f64::from(years.max(0))
+}
+
+fn read(
+    feature: &Feature,
+    patient: &Patient,
+    entries: &[MedicalEntry],
+    kb: &InteractionKb,
+    now: DateTime<Utc>,
+) -> Result<Option<(f64, InputSource)>> {
+    let today = now.date_naive();
+    Ok(match feature.source {
+        Source::Age => Some((age_on(patient.date_of_birth, now), InputSource::Profile)),
+        Source::MaleSex => match patient.sex {
+            Sex::Male => Some((1.0, InputSource::Profile)),
+            Sex::Female => Some((0.0, InputSource::Profile)),
+            Sex::Other | Sex::Unknown => None,
+        },
+        Source::Observation { codes, unit, conversions } => {
+            let since = now - Duration::days(LOOK_BACK_DAYS);
+            // Entries come newest first.
+            let latest = entries.iter().find_map(|e| match &e.details {
+                EntryDetails::Observation { code, value, unit: u }
+                | EntryDetails::LabResult { code, value, unit: u, .. }
+                    if codes.contains(&code.as_ref()) && e.effective_at >= since =>
+                {
+                    Some((e, *value, u.as_str()))
+                }
+                _ => None,
+            });
+            match latest {
+                None => None,
+                Some((e, value, recorded)) => {
+                    let factor = if recorded == unit {
+                        1.0
+                    } else {
+                        conversions.iter().find(|(from, _)| *from == recorded).map(|(_, f)| *f).ok_or_else(|| {
+                            Error::invalid(
+                                feature.column,
+                                format!("is recorded in {recorded}, which cannot be converted to {unit}"),
+                            )
+                        })?
+                    };
+                    Some((value * factor, InputSource::Entry { entry_id: e.id }))
+                }
+            }
+        }
+        Source::Diagnosis { prefixes } => {
+            let found = entries.iter().find(|e| {
+                matches!(&e.details, EntryDetails::Diagnosis { code, status: DiagnosisStatus::Active, .. }
+                    if prefixes.iter().any(|p| code.as_ref().starts_with(p)))
+            });
+            Some(match found {
+                Some(e) => (1.0, InputSource::Entry { entry_id: e.id }),
+                None => (0.0, InputSource::Absent),
+            })
+        }
+        Source::MedicationClass { class } => {
+            let class = fold(class);
+            let found = entries.iter().find(|e| match &e.details {
+                EntryDetails::Medication { substance, start, end, .. }
+                    if *start <= today && end.is_none_or(|d| d >= today) =>
+                {
+                    kb.resolve(substance.as_ref()).is_ok_and(|r| r.classes.iter().any(|c| fold(c) == class))
+                }
+                _ => false,
+            });
+            Some(match found {
+                Some(e) => (1.0, InputSource::Entry { entry_id: e.id }),
+                None => (0.0, InputSource::Absent),
+            })
+        }
+        Source::NotRecorded => None,
+    })
+}
+
+/// Reads the features, predicts and explains. `overrides` are (feature, value) pairs
+/// from the request and win over the record.
+pub fn predict(
+    kind: RiskKind,
+    model: &RiskModel,
+    patient: &Patient,
+    entries: &[MedicalEntry],
+    kb: &InteractionKb,
+    overrides: &[(String, f64)],
+    now: DateTime<Utc>,
+) -> Result<(RiskResult, Vec<PredictionInput>)> {
+    let features = kind.features();
+    for (name, value) in overrides {
+        if !features.iter().any(|f| f.column == name) {
+            let known: Vec<&str> = features.iter().map(|f| f.column).collect();
+            return Err(Error::invalid(
+                format!("inputs.{name}"),
+                format!("is not an input of this model ({})", known.join(", ")),
+            ));
+        }
+        if !value.is_finite() {
+            return Err(Error::invalid(format!("inputs.{name}"), "must be a finite number"));
+        }
+    }
+    let mut row = Vec::with_capacity(features.len());
+    let mut inputs = Vec::with_capacity(features.len());
+    let mut missing = Vec::new();
+    for (j, feature) in features.iter().enumerate() {
+        let given = overrides.iter().find(|(n, _)| n == feature.column).map(|(_, v)| (*v, InputSource::Request));
+        let found = match given {
+            Some(v) => Some(v),
+            None => read(feature, patient, entries, kb, now)?,
+        };
+        match found {
+            Some((value, source)) => {
+                row.push(Some(value));
+                inputs.push(PredictionInput { name: feature.column.to_owned(), value: format!("{value}"), source });
+            }
+            None if feature.required => {
+                return Err(Error::invalid(
+                    feature.column,
+                    format!(
+                        "is required ({}, {}): record it or give it in `inputs`",
+                        feature.description, feature.unit
+                    ),
+                ));
+            }
+            None => {
+                let median = model.model.preprocessor.medians[j];
+                row.push(None);
+                missing.push(feature.column.to_owned());
+                inputs.push(PredictionInput {
+                    name: feature.column.to_owned(),
+                    value: format!("{median}"),
+                    source: InputSource::Imputed,
+                });
+            }
+        }
+    }
+    let probability = model.model.probability(&row);
+    let z = model.model.preprocessor.transform(&row);
+    let mut factors: Vec<Factor> = features
+        .iter()
+        .zip(&z)
+        .zip(&model.model.coefficients)
+        .zip(&row)
+        .map(|(((f, z), c), v)| Factor {
+            feature: f.column.to_owned(),
+            value: v.unwrap_or(f64::NAN).max(f64::MIN),
+            contribution: c * z,
+        })
+        .collect();
+    factors.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+    factors.truncate(3);
+    for f in &mut factors {
+        if f.value.is_nan() {
+            // Imputed: report the value the model used.
+            let j = features.iter().position(|x| x.column == f.feature).unwrap_or(0);
+            f.value = model.model.preprocessor.medians[j];
+        }
+    }
+    let result = RiskResult {
+        probability,
+        band: band(kind, probability),
+        top_factors: factors,
+        explanation_method: "logistic regression: coefficient × standardised value (log-odds)".into(),
+        missing,
+    };
+    Ok((result, inputs))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::domain::{EntryId, IcdCode, LoincCode, PatientId, UserId};
+
+    fn patient(sex: Sex) -> Patient {
+        Patient {
+            id: PatientId::new(),
+            user_id: None,
+            given_name: "Ada".into(),
+            family_name: "Lovelace".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1960, 6, 1).expect("date"),
+            sex,
+            phone: None,
+            address: None,
+            emergency_contact: None,
+            created_at: Utc::now(),
+        }
+    }
+
+    fn entry(days_ago: i64, details: EntryDetails) -> MedicalEntry {
+        let at = Utc::now() - Duration::days(days_ago);
+        MedicalEntry {
+            id: EntryId::new(),
+            patient_id: PatientId::new(),
+            effective_at: at,
+            recorded_at: at,
+            author_id: UserId::new(),
+            self_reported: false,
+            details,
+        }
+    }
+
+    fn obs(days_ago: i64, code: &str, value: f64, unit: &str) -> MedicalEntry {
+        let code = LoincCode::parse("code", code).expect("loinc");
+        entry(days_ago, EntryDetails::Observation { code, value, unit: unit.into() })
+    }
+
+    fn value_of<'a>(inputs: &'a [PredictionInput], name: &str) -> &'a PredictionInput {
+        inputs.iter().find(|i| i.name == name).expect("input")
+    }
+
+    fn kb() -> std::sync::Arc<InteractionKb> {
+        InteractionKb::shared().expect("kb")
+    }
+
+    #[test]
+    fn the_latest_value_in_the_window_wins_and_missing_inputs_are_reported() {
+        let kind = RiskKind::CardiovascularRisk;
+        let model = RiskModel::shipped(kind).expect("model");
+        // Newest first, as the store returns them; the 800-day-old cholesterol is out of the window.
+        let entries = vec![
+            obs(1, "8480-6", 150.0, "mm[Hg]"),
+            obs(30, "8480-6", 120.0, "mm[Hg]"),
+            obs(800, "2093-3", 300.0, "mg/dL"),
+        ];
+        let (result, inputs) =
+            predict(kind, &model, &patient(Sex::Male), &entries, &kb(), &[], Utc::now()).expect("predict");
+        assert_eq!(value_of(&inputs, "sysBP").value, "150");
+        assert!(
+            matches!(value_of(&inputs, "sysBP").source, InputSource::Entry { entry_id } if entry_id == entries[0].id)
+        );
+        assert!(matches!(value_of(&inputs, "totChol").source, InputSource::Imputed));
+        assert!(result.missing.contains(&"totChol".to_owned()));
+        assert!(matches!(value_of(&inputs, "diabetes").source, InputSource::Absent));
+        assert_eq!(value_of(&inputs, "male").value, "1");
+        assert!((0.0..=1.0).contains(&result.probability));
+        assert_eq!(result.top_factors.len(), 3);
+        assert!(result.explanation_method.contains("coefficient"));
+    }
+
+    #[test]
+    fn units_are_converted_or_refused_never_misread() {
+        let kind = RiskKind::DiabetesRisk;
+        let model = RiskModel::shipped(kind).expect("model");
+        let bmi = obs(2, "39156-5", 31.0, "kg/m2");
+        let in_mmol = vec![obs(1, "2339-0", 7.0, "mmol/L"), bmi.clone()];
+        let (_, inputs) =
+            predict(kind, &model, &patient(Sex::Female), &in_mmol, &kb(), &[], Utc::now()).expect("predict");
+        let glucose: f64 = value_of(&inputs, "Glucose").value.parse().expect("number");
+        assert!((glucose - 126.112).abs() < 1e-6, "7 mmol/L is 126 mg/dL, got {glucose}");
+        let in_grams = vec![obs(1, "2339-0", 1.26, "g/L"), bmi];
+        let err = predict(kind, &model, &patient(Sex::Female), &in_grams, &kb(), &[], Utc::now()).expect_err("g/L");
+        assert!(matches!(err, Error::Invalid { ref field, .. } if field == "Glucose"), "{err:?}");
+    }
+
+    #[test]
+    fn a_missing_required_input_is_an_error_naming_it_and_overrides_win() {
+        let kind = RiskKind::HeartFailureMortality;
+        let model = RiskModel::shipped(kind).expect("model");
+        let entries = vec![obs(3, "2160-0", 1.9, "mg/dL")];
+        let err = predict(kind, &model, &patient(Sex::Male), &entries, &kb(), &[], Utc::now()).expect_err("no EF");
+        assert!(matches!(err, Error::Invalid { ref field, .. } if field == "ejection_fraction"));
+        let overrides = vec![("ejection_fraction".to_owned(), 20.0), ("serum_creatinine".to_owned(), 3.0)];
+        let (low_ef, inputs) =
+            predict(kind, &model, &patient(Sex::Male), &entries, &kb(), &overrides, Utc::now()).expect("ok");
+        assert!(matches!(value_of(&inputs, "serum_creatinine").source, InputSource::Request));
+        let healthier = vec![("ejection_fraction".to_owned(), 60.0), ("serum_creatinine".to_owned(), 0.9)];
+        let (high_ef, _) =
+            predict(kind, &model, &patient(Sex::Male), &entries, &kb(), &healthier, Utc::now()).expect("ok");
+        assert!(low_ef.probability > high_ef.probability, "lower ejection fraction, higher mortality");
+        let bad = vec![("time".to_owned(), 100.0)];
+        let err = predict(kind, &model, &patient(Sex::Male), &entries, &kb(), &bad, Utc::now()).expect_err("time");
+        assert!(matches!(err, Error::Invalid { ref field, .. } if field == "inputs.time"));
+    }
+
+    #[test]
+    fn diagnoses_and_medication_classes_become_flags() {
+        let kind = RiskKind::CardiovascularRisk;
+        let model = RiskModel::shipped(kind).expect("model");
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+        let entries = vec![
+            obs(1, "8480-6", 150.0, "mm[Hg]"),
+            entry(
+                5,
+                EntryDetails::Diagnosis {
+                    code: IcdCode::parse("c", "E11.9").expect("icd"),
+                    description: None,
+                    status: DiagnosisStatus::Active,
+                    onset: None,
+                },
+            ),
+            entry(
+                6,
+                EntryDetails::Medication {
+                    substance: crate::domain::BoundedText::parse("s", "amlodipine").expect("text"),
+                    dose: crate::domain::BoundedText::parse("d", "5 mg").expect("text"),
+                    route: None,
+                    frequency: None,
+                    start,
+                    end: None,
+                    rxnorm: None,
+                },
+            ),
+        ];
+        let (_, inputs) =
+            predict(kind, &model, &patient(Sex::Female), &entries, &kb(), &[], Utc::now()).expect("predict");
+        assert_eq!(value_of(&inputs, "diabetes").value, "1");
+        assert_eq!(value_of(&inputs, "BPMeds").value, "1", "amlodipine is an antihypertensive");
+        let err = predict(kind, &model, &patient(Sex::Unknown), &entries, &kb(), &[], Utc::now()).expect_err("sex");
+        assert!(matches!(err, Error::Invalid { ref field, .. } if field == "male"));
+    }
+}
