@@ -144,3 +144,26 @@ async fn the_server_logs_no_password_token_or_health_data() {
         assert!(!logs.contains(secret), "{secret} appears in the logs:\n{logs}");
     }
 }
+
+#[test]
+fn medconnect_train_reproduces_the_shipped_model_files_and_cards() {
+    let out = std::env::temp_dir().join(format!("medconnect-train-{}", uuid::Uuid::new_v4().simple()));
+    let run = medconnect().args(["train", "--out"]).arg(&out).output().expect("run");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+    for kind in ["cardiovascular_risk", "diabetes_risk", "heart_failure_mortality"] {
+        let model = format!("risk/{kind}.model");
+        assert_eq!(
+            std::fs::read(out.join(&model)).expect("trained"),
+            std::fs::read(shipped.join(&model)).expect("shipped"),
+            "{model}"
+        );
+        let card = format!("{kind}.md");
+        assert_eq!(
+            std::fs::read_to_string(out.join(&card)).expect("card"),
+            std::fs::read_to_string(shipped.join(&card)).expect("shipped card"),
+            "{card}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
