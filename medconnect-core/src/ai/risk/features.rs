@@ -42,6 +42,15 @@ const fn obs(
 const HYPERTENSION: &[&str] = &["I10", "I11", "I12", "I13", "I15"];
 const DIABETES: &[&str] = &["E10", "E11", "E13", "E14"];
 
+/// The same flag in the Framingham and heart-failure cohorts.
+const DIABETES_FLAG: Feature = Feature {
+    column: "diabetes",
+    description: "diabetes",
+    unit: "0/1",
+    source: Source::Diagnosis { prefixes: DIABETES },
+    required: false,
+};
+
 /// Framingham, 10-year coronary heart disease.
 pub const CARDIOVASCULAR: &[Feature] = &[
     Feature { column: "male", description: "male sex", unit: "0/1", source: Source::MaleSex, required: true },
@@ -88,13 +97,7 @@ pub const CARDIOVASCULAR: &[Feature] = &[
         source: Source::Diagnosis { prefixes: HYPERTENSION },
         required: false,
     },
-    Feature {
-        column: "diabetes",
-        description: "diabetes",
-        unit: "0/1",
-        source: Source::Diagnosis { prefixes: DIABETES },
-        required: false,
-    },
+    DIABETES_FLAG,
     Feature {
         column: "totChol",
         description: "total cholesterol",
@@ -210,13 +213,7 @@ pub const HEART_FAILURE: &[Feature] = &[
         source: obs(&["2157-6"], "U/L", &[]),
         required: false,
     },
-    Feature {
-        column: "diabetes",
-        description: "diabetes",
-        unit: "0/1",
-        source: Source::Diagnosis { prefixes: DIABETES },
-        required: false,
-    },
+    DIABETES_FLAG,
     Feature {
         column: "ejection_fraction",
         description: "left ventricular ejection fraction",
