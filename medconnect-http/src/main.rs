@@ -34,6 +34,9 @@ enum Command {
     Train {
         #[arg(long, default_value = "models")]
         out: std::path::PathBuf,
+        /// Train only this kind (cardiovascular_risk, diabetes_risk, heart_failure_mortality).
+        #[arg(long)]
+        kind: Option<String>,
     },
 }
 
@@ -49,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("migrations applied");
             Ok(())
         }
-        Command::Train { out } => train(&out),
+        Command::Train { out, kind } => train(&out, kind.as_deref()),
         Command::Openapi => {
             println!("{}", openapi(&HttpSettings::from_env()?.public_url).spec());
             Ok(())
@@ -89,16 +92,21 @@ async fn create_admin(email: String) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn train(out: &std::path::Path) -> anyhow::Result<()> {
+fn train(out: &std::path::Path, only: Option<&str>) -> anyhow::Result<()> {
     use medconnect_core::ai::risk::{RiskKind, RiskModel, card::card};
+    let kinds: Vec<RiskKind> = RiskKind::ALL.into_iter().filter(|k| only.is_none_or(|o| o == k.as_str())).collect();
+    anyhow::ensure!(
+        !kinds.is_empty(),
+        "--kind must be one of cardiovascular_risk, diabetes_risk, heart_failure_mortality"
+    );
     std::fs::create_dir_all(out.join("risk"))?;
-    let bar = indicatif::ProgressBar::new(RiskKind::ALL.len() as u64);
+    let bar = indicatif::ProgressBar::new(kinds.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    for kind in RiskKind::ALL {
-        bar.set_message(format!("training {} (5-fold cross-validation, then all rows)", kind.as_str()));
+    for kind in kinds {
+        bar.set_message(format!("training {} (5-fold cross-validation of every family, then all rows)", kind.as_str()));
         let model = RiskModel::train(kind)?;
         std::fs::write(out.join("risk").join(format!("{}.model", kind.as_str())), model.to_bytes()?)?;
         std::fs::write(out.join(format!("{}.md", kind.as_str())), card(kind, &model))?;

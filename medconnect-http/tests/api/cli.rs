@@ -148,10 +148,11 @@ async fn the_server_logs_no_password_token_or_health_data() {
 #[test]
 fn medconnect_train_reproduces_the_shipped_model_files_and_cards() {
     let out = std::env::temp_dir().join(format!("medconnect-train-{}", uuid::Uuid::new_v4().simple()));
-    let run = medconnect().args(["train", "--out"]).arg(&out).output().expect("run");
+    // One kind keeps the test short; the core's test retrains every kind in process.
+    let run = medconnect().args(["train", "--kind", "diabetes_risk", "--out"]).arg(&out).output().expect("run");
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
-    for kind in ["cardiovascular_risk", "diabetes_risk", "heart_failure_mortality"] {
+    for kind in ["diabetes_risk"] {
         let model = format!("risk/{kind}.model");
         assert_eq!(
             std::fs::read(out.join(&model)).expect("trained"),

@@ -4,6 +4,7 @@
 
 pub mod card;
 pub mod dataset;
+pub mod families;
 pub mod features;
 pub mod metrics;
 pub mod model;

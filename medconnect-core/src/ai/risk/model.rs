@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::dataset::Cohort;
+use super::families::{FamilyResult, compare};
 use super::features::{self, Feature};
 use super::validate::{CvReport, LogisticModel, cross_validate_logistic};
 use crate::error::{Error, Result};
@@ -72,6 +73,8 @@ pub struct RiskModel {
     pub alpha: f64,
     pub model: LogisticModel,
     pub cross_validation: CvReport,
+    /// Every family smartcore offers, cross-validated the same way (for the card).
+    pub families: Vec<FamilyResult>,
 }
 
 impl RiskModel {
@@ -79,6 +82,7 @@ impl RiskModel {
     pub fn train(kind: RiskKind) -> Result<Self> {
         let data = kind.cohort().load()?;
         let cross_validation = cross_validate_logistic(&data, ALPHA)?;
+        let families = compare(&data, ALPHA)?;
         let rows: Vec<&[Option<f64>]> = data.rows.iter().map(Vec::as_slice).collect();
         let model = LogisticModel::fit(&rows, &data.labels, ALPHA)?;
         Ok(Self {
@@ -91,6 +95,7 @@ impl RiskModel {
             alpha: ALPHA,
             model,
             cross_validation,
+            families,
         })
     }
 

@@ -59,6 +59,18 @@ impl LogisticModel {
 
 /// Cross-validates an L2 logistic regression on the dataset's folds.
 pub fn cross_validate_logistic(data: &Dataset, alpha: f64) -> Result<CvReport> {
+    cross_validate_with(data, |train, labels, test| {
+        let model = LogisticModel::fit(train, labels, alpha)?;
+        Ok(test.iter().map(|r| model.probability(r)).collect())
+    })
+}
+
+/// Cross-validates any learner: `fit_predict(train rows, train labels, test rows)` returns
+/// the probabilities of the test rows. Preprocessing belongs inside it (fitted on `train`).
+pub fn cross_validate_with(
+    data: &Dataset,
+    mut fit_predict: impl FnMut(&[&[Option<f64>]], &[u8], &[&[Option<f64>]]) -> Result<Vec<f64>>,
+) -> Result<CvReport> {
     let mut folds = Vec::with_capacity(5);
     for fold in 0..5u8 {
         let (mut train_rows, mut train_labels, mut test_rows, mut test_labels) = (vec![], vec![], vec![], vec![]);
@@ -71,8 +83,7 @@ pub fn cross_validate_logistic(data: &Dataset, alpha: f64) -> Result<CvReport> {
                 train_labels.push(label);
             }
         }
-        let model = LogisticModel::fit(&train_rows, &train_labels, alpha)?;
-        let p: Vec<f64> = test_rows.iter().map(|r| model.probability(r)).collect();
+        let p = fit_predict(&train_rows, &train_labels, &test_rows)?;
         let (accuracy, mcc) = accuracy_and_mcc(&test_labels, &p);
         folds.push(Metrics { roc_auc: roc_auc(&test_labels, &p), brier: brier(&test_labels, &p), accuracy, mcc });
     }
