@@ -22,8 +22,58 @@ pub struct FamilyResult {
     pub mean: Metrics,
 }
 
-const TREES: usize = 100;
-const SEED: u64 = 42;
+pub const TREES: usize = 100;
+pub const SEED: u64 = 42;
+pub const FOREST_SETTINGS: &str = "100 bootstrap trees, depth ≤ 8, ≥ 5 rows per leaf, seed 42";
+pub const LOGISTIC: &str = "logistic regression";
+pub const FOREST: &str = "bagged decision trees (forest)";
+
+type Tree = DecisionTreeClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>>;
+
+/// Bagged decision trees over standardised features: the mean of the trees' leaf probabilities.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ForestModel {
+    pub preprocessor: Preprocessor,
+    pub trees: Vec<Tree>,
+}
+
+impl PartialEq for ForestModel {
+    fn eq(&self, other: &Self) -> bool {
+        // Trees compare by their encoding: smartcore's trees have no PartialEq.
+        self.preprocessor == other.preprocessor
+            && postcard::to_allocvec(&self.trees).ok() == postcard::to_allocvec(&other.trees).ok()
+    }
+}
+
+impl ForestModel {
+    pub fn fit(rows: &[&[Option<f64>]], labels: &[u8]) -> Result<Self> {
+        let preprocessor = Preprocessor::fit(rows);
+        let x = standardised(&preprocessor, rows);
+        let mut rng = StdRng::seed_from_u64(SEED);
+        let mut trees = Vec::with_capacity(TREES);
+        for _ in 0..TREES {
+            let picks: Vec<usize> = (0..x.len()).map(|_| rng.random_range(0..x.len())).collect();
+            let xs: Vec<Vec<f64>> = picks.iter().map(|&i| x[i].clone()).collect();
+            let ys: Vec<i32> = picks.iter().map(|&i| i32::from(labels[i])).collect();
+            let params = DecisionTreeClassifierParameters::default().with_max_depth(8).with_min_samples_leaf(5);
+            trees.push(Tree::fit(&matrix(&xs)?, &ys, params).map_err(|e| Error::internal(e.to_string()))?);
+        }
+        Ok(Self { preprocessor, trees })
+    }
+
+    pub fn probabilities(&self, rows: &[&[Option<f64>]]) -> Result<Vec<f64>> {
+        let test = matrix(&standardised(&self.preprocessor, rows))?;
+        let mut sum = vec![0.0; rows.len()];
+        for tree in &self.trees {
+            let proba = tree.predict_proba(&test).map_err(|e| Error::internal(e.to_string()))?;
+            let (n, classes) = proba.shape();
+            for (i, s) in sum.iter_mut().enumerate().take(n) {
+                *s += if classes > 1 { *proba.get((i, 1)) } else { 0.0 };
+            }
+        }
+        Ok(sum.into_iter().map(|s| s / self.trees.len().max(1) as f64).collect())
+    }
+}
 
 fn matrix(rows: &[Vec<f64>]) -> Result<DenseMatrix<f64>> {
     DenseMatrix::from_2d_vec(&rows.to_vec()).map_err(|e| Error::internal(e.to_string()))
@@ -51,7 +101,7 @@ fn tree_probabilities(
 /// Cross-validates every family on the dataset; logistic regression first.
 pub fn compare(data: &Dataset, alpha: f64) -> Result<Vec<FamilyResult>> {
     let mut results = vec![FamilyResult {
-        family: "logistic regression".into(),
+        family: LOGISTIC.into(),
         settings: format!("L2, alpha = {alpha}"),
         mean: cross_validate_logistic(data, alpha)?.mean,
     }];
@@ -67,27 +117,8 @@ pub fn compare(data: &Dataset, alpha: f64) -> Result<Vec<FamilyResult>> {
                 .into(),
         mean: tree.mean,
     });
-    let forest = cross_validate_with(data, |train, labels, test| {
-        let p = Preprocessor::fit(train);
-        let x = standardised(&p, train);
-        let test = matrix(&standardised(&p, test))?;
-        let mut rng = StdRng::seed_from_u64(SEED);
-        let mut sum = vec![0.0; test.shape().0];
-        for _ in 0..TREES {
-            let picks: Vec<usize> = (0..x.len()).map(|_| rng.random_range(0..x.len())).collect();
-            let xs: Vec<Vec<f64>> = picks.iter().map(|&i| x[i].clone()).collect();
-            let ys: Vec<i32> = picks.iter().map(|&i| i32::from(labels[i])).collect();
-            for (s, p) in sum.iter_mut().zip(tree_probabilities(&matrix(&xs)?, &ys, &test, 8, 5)?) {
-                *s += p;
-            }
-        }
-        Ok(sum.into_iter().map(|s| s / TREES as f64).collect())
-    })?;
-    results.push(FamilyResult {
-        family: "bagged decision trees (forest)".into(),
-        settings: format!("{TREES} bootstrap trees, depth ≤ 8, ≥ 5 rows per leaf, seed {SEED}"),
-        mean: forest.mean,
-    });
+    let forest = cross_validate_with(data, |train, labels, test| ForestModel::fit(train, labels)?.probabilities(test))?;
+    results.push(FamilyResult { family: FOREST.into(), settings: FOREST_SETTINGS.into(), mean: forest.mean });
     let knn = cross_validate_with(data, |train, labels, test| {
         let p = Preprocessor::fit(train);
         let y: Vec<i32> = labels.iter().map(|&l| i32::from(l)).collect();

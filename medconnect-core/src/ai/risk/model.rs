@@ -5,9 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::dataset::Cohort;
+use super::families::{FOREST, ForestModel, LOGISTIC};
 use super::families::{FamilyResult, compare};
 use super::features::{self, Feature};
-use super::validate::{CvReport, LogisticModel, cross_validate_logistic};
+use super::pipeline::Preprocessor;
+use super::validate::{CvReport, LogisticModel, cross_validate_logistic, cross_validate_with};
 use crate::error::{Error, Result};
 
 /// Bumped when the file layout changes.
@@ -61,8 +63,40 @@ impl RiskKind {
     }
 }
 
+/// The fitted estimator: the family that won the cross-validated AUC comparison among
+/// those MedConnect can serve and explain.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+pub enum Estimator {
+    Logistic(LogisticModel),
+    Forest(ForestModel),
+}
+
+impl Estimator {
+    pub fn preprocessor(&self) -> &Preprocessor {
+        match self {
+            Estimator::Logistic(m) => &m.preprocessor,
+            Estimator::Forest(m) => &m.preprocessor,
+        }
+    }
+
+    pub fn family(&self) -> &'static str {
+        match self {
+            Estimator::Logistic(_) => LOGISTIC,
+            Estimator::Forest(_) => FOREST,
+        }
+    }
+
+    /// The probability of the outcome for one row (missing values imputed).
+    pub fn probability(&self, row: &[Option<f64>]) -> Result<f64> {
+        match self {
+            Estimator::Logistic(m) => Ok(m.probability(row)),
+            Estimator::Forest(m) => Ok(m.probabilities(&[row])?.first().copied().unwrap_or(0.0)),
+        }
+    }
+}
+
 /// A trained model and what is known about it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct RiskModel {
     pub format: u32,
     pub kind: String,
@@ -71,7 +105,8 @@ pub struct RiskModel {
     pub features: Vec<String>,
     pub training_rows: u32,
     pub alpha: f64,
-    pub model: LogisticModel,
+    pub model: Estimator,
+    /// Cross-validation of the shipped family.
     pub cross_validation: CvReport,
     /// Every family smartcore offers, cross-validated the same way (for the card).
     pub families: Vec<FamilyResult>,
@@ -81,14 +116,28 @@ impl RiskModel {
     /// Cross-validates on the shared folds, then fits on every row.
     pub fn train(kind: RiskKind) -> Result<Self> {
         let data = kind.cohort().load()?;
-        let cross_validation = cross_validate_logistic(&data, ALPHA)?;
         let families = compare(&data, ALPHA)?;
         let rows: Vec<&[Option<f64>]> = data.rows.iter().map(Vec::as_slice).collect();
-        let model = LogisticModel::fit(&rows, &data.labels, ALPHA)?;
+        let auc = |name: &str| families.iter().find(|f| f.family == name).map_or(0.0, |f| f.mean.roc_auc);
+        // Chosen by cross-validated AUC among the families MedConnect serves and explains.
+        let (model, cross_validation) = if auc(FOREST) > auc(LOGISTIC) {
+            let cv =
+                cross_validate_with(&data, |train, labels, test| ForestModel::fit(train, labels)?.probabilities(test))?;
+            (Estimator::Forest(ForestModel::fit(&rows, &data.labels)?), cv)
+        } else {
+            (
+                Estimator::Logistic(LogisticModel::fit(&rows, &data.labels, ALPHA)?),
+                cross_validate_logistic(&data, ALPHA)?,
+            )
+        };
         Ok(Self {
             format: FORMAT,
             kind: kind.as_str().to_owned(),
-            name: format!("{}-logistic-l2", kind.as_str()),
+            name: format!(
+                "{}-{}",
+                kind.as_str(),
+                if matches!(model, Estimator::Forest(_)) { "bagged-trees" } else { "logistic-l2" }
+            ),
             version: "1.0.0".to_owned(),
             features: data.features,
             training_rows: u32::try_from(data.rows.len()).unwrap_or(u32::MAX),
@@ -115,18 +164,22 @@ impl RiskModel {
         }
         let expected: Vec<&str> = kind.features().iter().map(|f| f.column).collect();
         let width = expected.len();
-        let m = &model.model;
-        if model.features != expected
-            || m.coefficients.len() != width
-            || m.preprocessor.medians.len() != width
-            || m.preprocessor.means.len() != width
-            || m.preprocessor.stds.len() != width
-        {
+        let p = model.model.preprocessor();
+        let mut sizes_ok =
+            model.features == expected && p.medians.len() == width && p.means.len() == width && p.stds.len() == width;
+        let mut finite =
+            p.means.iter().chain(&p.stds).chain(&p.medians).all(|v| v.is_finite()) && p.stds.iter().all(|s| *s > 0.0);
+        match &model.model {
+            Estimator::Logistic(m) => {
+                sizes_ok &= m.coefficients.len() == width;
+                finite &= m.coefficients.iter().all(|v| v.is_finite()) && m.intercept.is_finite();
+            }
+            Estimator::Forest(m) => sizes_ok &= !m.trees.is_empty(),
+        }
+        if !sizes_ok {
             return Err(bad("its features do not match this version of MedConnect".into()));
         }
-        let finite =
-            m.coefficients.iter().chain(&m.preprocessor.means).chain(&m.preprocessor.stds).all(|v| v.is_finite());
-        if !finite || !m.intercept.is_finite() || m.preprocessor.stds.iter().any(|s| *s <= 0.0) {
+        if !finite {
             return Err(bad("it holds non-finite or zero-scale parameters".into()));
         }
         Ok(model)

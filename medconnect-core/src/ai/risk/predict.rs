@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::features::{Feature, Source};
-use super::model::{RiskKind, RiskModel};
+use super::model::{Estimator, RiskKind, RiskModel};
 use crate::ai::interactions::{InteractionKb, fold};
 use crate::domain::{DiagnosisStatus, EntryDetails, InputSource, MedicalEntry, Patient, PredictionInput, Sex};
 use crate::error::{Error, Result};
@@ -20,7 +20,7 @@ pub const LOOK_BACK_DAYS: i64 = 730;
 pub struct Factor {
     pub feature: String,
     pub value: f64,
-    /// Coefficient × standardised value, on the log-odds scale; positive raises the risk.
+    /// The feature's share, as `explanation_method` defines it; positive raises the risk.
     pub contribution: f64,
 }
 
@@ -190,7 +190,7 @@ pub fn predict(
                 ));
             }
             None => {
-                let median = model.model.preprocessor.medians[j];
+                let median = model.model.preprocessor().medians[j];
                 row.push(None);
                 missing.push(feature.column.to_owned());
                 inputs.push(PredictionInput {
@@ -201,33 +201,45 @@ pub fn predict(
             }
         }
     }
-    let probability = model.model.probability(&row);
-    let z = model.model.preprocessor.transform(&row);
+    let probability = model.model.probability(&row)?;
+    let medians = &model.model.preprocessor().medians;
+    let (contributions, method): (Vec<f64>, &str) = match &model.model {
+        Estimator::Logistic(m) => {
+            let z = m.preprocessor.transform(&row);
+            (
+                z.iter().zip(&m.coefficients).map(|(z, c)| c * z).collect(),
+                "logistic regression: coefficient × standardised value (log-odds)",
+            )
+        }
+        Estimator::Forest(_) => {
+            // Trees have no coefficients: the honest local measure is how much the
+            // probability moves when this input alone takes its training median.
+            let mut out = Vec::with_capacity(row.len());
+            for j in 0..row.len() {
+                let mut at_median = row.clone();
+                at_median[j] = Some(medians[j]);
+                out.push(probability - model.model.probability(&at_median)?);
+            }
+            (out, "bagged trees: change in probability when the input alone is set to its training median")
+        }
+    };
     let mut factors: Vec<Factor> = features
         .iter()
-        .zip(&z)
-        .zip(&model.model.coefficients)
-        .zip(&row)
-        .map(|(((f, z), c), v)| Factor {
+        .zip(&contributions)
+        .zip(row.iter().zip(medians))
+        .map(|((f, c), (v, median))| Factor {
             feature: f.column.to_owned(),
-            value: v.unwrap_or(f64::NAN).max(f64::MIN),
-            contribution: c * z,
+            value: v.unwrap_or(*median),
+            contribution: *c,
         })
         .collect();
     factors.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
     factors.truncate(3);
-    for f in &mut factors {
-        if f.value.is_nan() {
-            // Imputed: report the value the model used.
-            let j = features.iter().position(|x| x.column == f.feature).unwrap_or(0);
-            f.value = model.model.preprocessor.medians[j];
-        }
-    }
     let result = RiskResult {
         probability,
         band: band(kind, probability),
         top_factors: factors,
-        explanation_method: "logistic regression: coefficient × standardised value (log-odds)".into(),
+        explanation_method: method.into(),
         missing,
     };
     Ok((result, inputs))
@@ -303,7 +315,7 @@ mod tests {
         assert_eq!(value_of(&inputs, "male").value, "1");
         assert!((0.0..=1.0).contains(&result.probability));
         assert_eq!(result.top_factors.len(), 3);
-        assert!(result.explanation_method.contains("coefficient"));
+        assert!(result.explanation_method.contains("coefficient"), "Framingham is a logistic regression");
     }
 
     #[test]
