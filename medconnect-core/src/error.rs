@@ -61,14 +61,6 @@ impl Error {
             other => other.to_string(),
         }
     }
-
-    /// Prefixes the field of an `Invalid` error, so nested inputs name their full path.
-    pub fn within(self, parent: &str) -> Self {
-        match self {
-            Error::Invalid { field, reason } => Error::Invalid { field: format!("{parent}.{field}").into(), reason },
-            other => other,
-        }
-    }
 }
 
 /// Maps database failures: unique violations become `Conflict` naming the field,

@@ -57,62 +57,49 @@ impl Problem {
 pub struct ApiError(#[from] pub Error);
 
 impl ApiError {
-    fn problem(&self) -> Problem {
+    /// The one mapping from a core error case to its status.
+    fn status(&self) -> StatusCode {
         match &self.0 {
-            Error::NotFound(what) => {
-                Problem::new(StatusCode::NOT_FOUND, "not-found", format!("{what} not found"), None)
-            }
-            Error::Unauthenticated(why) => {
-                Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", why.as_ref(), None)
-            }
-            Error::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, "forbidden", why.as_ref(), None),
-            Error::Invalid { field, .. } => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-input",
-                self.0.to_string(),
-                Some(field.to_string()),
-            ),
-            Error::Conflict { field } => {
-                Problem::new(StatusCode::CONFLICT, "conflict", self.0.to_string(), Some((*field).to_owned()))
-            }
-            Error::RateLimited => {
-                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "too many requests", None)
-            }
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn problem(&self) -> Problem {
+        let (slug, detail, field) = match &self.0 {
+            Error::NotFound(what) => ("not-found", format!("{what} not found"), None),
+            Error::Unauthenticated(why) => ("unauthenticated", why.to_string(), None),
+            Error::Forbidden(why) => ("forbidden", why.to_string(), None),
+            Error::Invalid { field, .. } => ("invalid-input", self.0.to_string(), Some(field.to_string())),
+            Error::Conflict { field } => ("conflict", self.0.to_string(), Some((*field).to_owned())),
+            Error::RateLimited => ("rate-limited", "too many requests".to_owned(), None),
             Error::Unavailable(what) => {
                 tracing::warn!(dependency = what, "dependency unavailable");
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{what} is unavailable"), None)
+                ("unavailable", format!("{what} is unavailable"), None)
             }
             Error::Internal(source) => {
                 // The source names the failing operation; it carries no request values.
                 tracing::error!(error = %source, "internal error");
-                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error", None)
+                ("internal", "internal error".to_owned(), None)
             }
-        }
+        };
+        Problem::new(ApiError::status(self), slug, detail, field)
     }
 }
 
 impl poem::error::ResponseError for ApiError {
     fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.problem_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        ApiError::status(self)
     }
 
     fn as_response(&self) -> Response {
         self.problem().into_response()
-    }
-}
-
-impl ApiError {
-    fn problem_status(&self) -> u16 {
-        match &self.0 {
-            Error::NotFound(_) => 404,
-            Error::Unauthenticated(_) => 401,
-            Error::Forbidden(_) => 403,
-            Error::Invalid { .. } => 422,
-            Error::Conflict { .. } => 409,
-            Error::RateLimited => 429,
-            Error::Unavailable(_) => 503,
-            Error::Internal(_) => 500,
-        }
     }
 }
 

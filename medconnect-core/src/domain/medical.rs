@@ -21,15 +21,6 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 6] = [
-        EntryKind::Observation,
-        EntryKind::LabResult,
-        EntryKind::Diagnosis,
-        EntryKind::Medication,
-        EntryKind::Allergy,
-        EntryKind::Note,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             EntryKind::Observation => "observation",
@@ -39,12 +30,6 @@ impl EntryKind {
             EntryKind::Allergy => "allergy",
             EntryKind::Note => "note",
         }
-    }
-
-    pub fn parse(field: &'static str, raw: &str) -> Result<Self, Error> {
-        Self::ALL.into_iter().find(|k| k.as_str() == raw.trim()).ok_or_else(|| {
-            Error::invalid(field, "must be one of observation, lab_result, diagnosis, medication, allergy, note")
-        })
     }
 }
 

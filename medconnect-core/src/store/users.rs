@@ -108,10 +108,6 @@ pub async fn set_active(db: impl PgExecutor<'_>, id: UserId, active: bool) -> Re
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn count_admins(db: impl PgExecutor<'_>) -> Result<i64> {
-    Ok(sqlx::query_scalar("select count(*) from users where role = 'admin' and active").fetch_one(db).await?)
-}
-
 /// Who holds an access token, as the database sees them now.
 #[derive(sqlx::FromRow)]
 pub struct SessionHolder {
