@@ -30,7 +30,8 @@ enum Command {
     /// Print the OpenAPI spec (JSON) and exit.
     Openapi,
     /// Train every risk model from the vendored cohorts and write the model files
-    /// (`<out>/risk/<kind>.model`) and model cards (`<out>/<kind>.md`).
+    /// (`<out>/risk/<kind>.model`), model cards (`<out>/<kind>.md`) and their ROC and
+    /// calibration plots (`<out>/plots/<kind>-roc.png`, `<out>/plots/<kind>-calibration.png`).
     Train {
         #[arg(long, default_value = "models")]
         out: std::path::PathBuf,
@@ -93,13 +94,16 @@ async fn create_admin(email: String) -> anyhow::Result<()> {
 }
 
 fn train(out: &std::path::Path, only: Option<&str>) -> anyhow::Result<()> {
-    use medconnect_core::ai::risk::{RiskKind, RiskModel, card::card};
+    use medconnect_core::ai::risk::card::{calibration_plot_path, card, roc_plot_path};
+    use medconnect_core::ai::risk::plots::{calibration_png, roc_png};
+    use medconnect_core::ai::risk::{RiskKind, RiskModel};
     let kinds: Vec<RiskKind> = RiskKind::ALL.into_iter().filter(|k| only.is_none_or(|o| o == k.as_str())).collect();
     anyhow::ensure!(
         !kinds.is_empty(),
         "--kind must be one of cardiovascular_risk, diabetes_risk, heart_failure_mortality"
     );
     std::fs::create_dir_all(out.join("risk"))?;
+    std::fs::create_dir_all(out.join("plots"))?;
     let bar = indicatif::ProgressBar::new(kinds.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
@@ -110,6 +114,8 @@ fn train(out: &std::path::Path, only: Option<&str>) -> anyhow::Result<()> {
         let model = RiskModel::train(kind)?;
         std::fs::write(out.join("risk").join(format!("{}.model", kind.as_str())), model.to_bytes()?)?;
         std::fs::write(out.join(format!("{}.md", kind.as_str())), card(kind, &model))?;
+        std::fs::write(out.join(roc_plot_path(kind)), roc_png(kind, &model)?)?;
+        std::fs::write(out.join(calibration_plot_path(kind)), calibration_png(kind, &model)?)?;
         bar.inc(1);
         bar.println(format!(
             "{}: cross-validated AUC {:.3}, Brier {:.3}",

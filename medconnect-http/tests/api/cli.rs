@@ -146,7 +146,7 @@ async fn the_server_logs_no_password_token_or_health_data() {
 }
 
 #[test]
-fn medconnect_train_reproduces_the_shipped_model_files_and_cards() {
+fn medconnect_train_reproduces_the_shipped_model_files_cards_and_plots() {
     let out = std::env::temp_dir().join(format!("medconnect-train-{}", uuid::Uuid::new_v4().simple()));
     // One kind keeps the test short; the core's test retrains every kind in process.
     let run = medconnect().args(["train", "--kind", "diabetes_risk", "--out"]).arg(&out).output().expect("run");
@@ -165,6 +165,11 @@ fn medconnect_train_reproduces_the_shipped_model_files_and_cards() {
             std::fs::read_to_string(shipped.join(&card)).expect("shipped card"),
             "{card}"
         );
+        for plot in [format!("plots/{kind}-roc.png"), format!("plots/{kind}-calibration.png")] {
+            let drawn = std::fs::read(out.join(&plot)).expect("plot drawn");
+            assert!(drawn.starts_with(b"\x89PNG\r\n\x1a\n"), "{plot} is a PNG");
+            assert!(drawn == std::fs::read(shipped.join(&plot)).expect("shipped plot"), "{plot} differs");
+        }
     }
     let _ = std::fs::remove_dir_all(out);
 }

@@ -31,6 +31,16 @@ fn source_text(source: &Source) -> String {
     }
 }
 
+/// Where the card's ROC plot lives, relative to the card (and to `medconnect train --out`).
+pub fn roc_plot_path(kind: RiskKind) -> String {
+    format!("plots/{}-roc.png", kind.as_str())
+}
+
+/// Where the card's calibration plot lives, relative to the card.
+pub fn calibration_plot_path(kind: RiskKind) -> String {
+    format!("plots/{}-calibration.png", kind.as_str())
+}
+
 /// The card, in Markdown.
 pub fn card(kind: RiskKind, model: &RiskModel) -> String {
     let cv = &model.cross_validation;
@@ -121,8 +131,27 @@ pub fn card(kind: RiskKind, model: &RiskModel) -> String {
             b.mean.roc_auc
         );
     }
-    let _ = writeln!(s, "\nROC and calibration plots are not drawn yet.");
+    plots_section(&mut s, kind, model);
     s
+}
+
+/// The pooled out-of-fold ROC curve and calibration: the images and the decile table they draw.
+fn plots_section(s: &mut String, kind: RiskKind, model: &RiskModel) {
+    let pooled = &model.cross_validation.pooled;
+    let _ = writeln!(
+        s,
+        "\n## ROC curve and calibration\n\nBoth plots pool the five folds' held-out predictions of the shipped family \
+         (every row predicted once, by the model that did not see it). The pooled AUC is {:.3}; it differs a little \
+         from the mean of the per-fold AUCs above because it also compares rows across folds.\n\n\
+         ![ROC curve]({})\n\n![Calibration plot]({})\n\n\
+         Calibration by deciles of predicted risk:\n\n| decile | rows | mean predicted | observed |\n|---|---|---|---|",
+        pooled.roc_auc,
+        roc_plot_path(kind),
+        calibration_plot_path(kind)
+    );
+    for (i, b) in pooled.calibration.iter().enumerate() {
+        let _ = writeln!(s, "| {} | {} | {:.3} | {:.3} |", i + 1, b.rows, b.mean_predicted, b.observed);
+    }
 }
 
 #[cfg(test)]
@@ -140,5 +169,8 @@ mod tests {
         assert!(text.contains("**bagged decision trees (forest)**"), "{text}");
         assert!(text.contains("At least as good as the best reference"), "{text}");
         assert!(text.contains("| k nearest neighbours |"), "every family is compared");
+        assert!(text.contains("![ROC curve](plots/heart_failure_mortality-roc.png)"), "{text}");
+        assert!(text.contains("![Calibration plot](plots/heart_failure_mortality-calibration.png)"));
+        assert!(text.contains("| 10 | 30 |"), "ten deciles of the 299 rows, the last holding 30: {text}");
     }
 }

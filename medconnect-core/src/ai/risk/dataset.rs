@@ -123,8 +123,8 @@ pub(crate) fn parse(cohort: Cohort, data: &str, folds: &str) -> Result<Dataset> 
             .map(|(&i, &zero_missing)| Ok(value(&cells[i])?.filter(|v| !(zero_missing && *v == 0.0))))
             .collect::<Result<Vec<_>>>()?;
         let label = match value(&cells[target])? {
-            Some(v) if v == 0.0 => 0,
-            Some(v) if v == 1.0 => 1,
+            Some(0.0) => 0,
+            Some(1.0) => 1,
             _ => return Err(bad(&format!("row {}: the label is not 0 or 1", n + 1))),
         };
         rows.push(row);

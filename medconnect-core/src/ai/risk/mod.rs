@@ -9,6 +9,8 @@ pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;
+#[cfg(feature = "plots")]
+pub mod plots;
 pub mod predict;
 pub mod validate;
 

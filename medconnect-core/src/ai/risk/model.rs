@@ -13,7 +13,7 @@ use super::validate::{CvReport, LogisticModel, cross_validate_logistic, cross_va
 use crate::error::{Error, Result};
 
 /// Bumped when the file layout changes.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 /// smartcore's L2 penalty; 1.0 matches scikit-learn's C = 1 on these cohorts.
 pub const ALPHA: f64 = 1.0;
 

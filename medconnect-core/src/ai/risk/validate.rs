@@ -7,7 +7,7 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 
 use super::dataset::Dataset;
-use super::metrics::{accuracy_and_mcc, brier, roc_auc};
+use super::metrics::{CalibrationBin, accuracy_and_mcc, brier, calibration_deciles, roc_auc, roc_curve};
 use super::pipeline::Preprocessor;
 use crate::error::{Error, Result};
 
@@ -24,6 +24,17 @@ pub struct Metrics {
 pub struct CvReport {
     pub folds: Vec<Metrics>,
     pub mean: Metrics,
+    /// The five folds' held-out predictions taken together (what the card's plots draw).
+    pub pooled: PooledCurves,
+}
+
+/// ROC curve and calibration of the out-of-fold predictions of every row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PooledCurves {
+    pub roc_auc: f64,
+    /// Corners of the ROC curve, (false positive rate, true positive rate).
+    pub roc: Vec<(f64, f64)>,
+    pub calibration: Vec<CalibrationBin>,
 }
 
 /// A fitted logistic model: preprocessing, coefficients on standardised features, intercept.
@@ -72,6 +83,7 @@ pub fn cross_validate_with(
     mut fit_predict: impl FnMut(&[&[Option<f64>]], &[u8], &[&[Option<f64>]]) -> Result<Vec<f64>>,
 ) -> Result<CvReport> {
     let mut folds = Vec::with_capacity(5);
+    let (mut pooled_labels, mut pooled_probabilities) = (vec![], vec![]);
     for fold in 0..5u8 {
         let (mut train_rows, mut train_labels, mut test_rows, mut test_labels) = (vec![], vec![], vec![], vec![]);
         for ((row, &label), &f) in data.rows.iter().zip(&data.labels).zip(&data.folds) {
@@ -86,6 +98,8 @@ pub fn cross_validate_with(
         let p = fit_predict(&train_rows, &train_labels, &test_rows)?;
         let (accuracy, mcc) = accuracy_and_mcc(&test_labels, &p);
         folds.push(Metrics { roc_auc: roc_auc(&test_labels, &p), brier: brier(&test_labels, &p), accuracy, mcc });
+        pooled_labels.extend(test_labels);
+        pooled_probabilities.extend(p);
     }
     let mean = |f: fn(&Metrics) -> f64| folds.iter().map(f).sum::<f64>() / folds.len() as f64;
     let mean = Metrics {
@@ -94,7 +108,12 @@ pub fn cross_validate_with(
         accuracy: mean(|m| m.accuracy),
         mcc: mean(|m| m.mcc),
     };
-    Ok(CvReport { folds, mean })
+    let pooled = PooledCurves {
+        roc_auc: roc_auc(&pooled_labels, &pooled_probabilities),
+        roc: roc_curve(&pooled_labels, &pooled_probabilities),
+        calibration: calibration_deciles(&pooled_labels, &pooled_probabilities),
+    };
+    Ok(CvReport { folds, mean, pooled })
 }
 
 #[cfg(test)]
