@@ -11,7 +11,7 @@ use smartcore::tree::decision_tree_classifier::{DecisionTreeClassifier, Decision
 
 use super::dataset::Dataset;
 use super::pipeline::Preprocessor;
-use super::validate::{Metrics, cross_validate_logistic, cross_validate_with};
+use super::validate::{CvReport, Metrics, cross_validate_logistic, cross_validate_with};
 use crate::error::{Error, Result};
 
 /// One family's cross-validated result.
@@ -98,27 +98,31 @@ fn tree_probabilities(
     Ok((0..n).map(|i| if classes > 1 { *proba.get((i, 1)) } else { 0.0 }).collect())
 }
 
-/// Cross-validates every family on the dataset; logistic regression first.
-pub fn compare(data: &Dataset, alpha: f64) -> Result<Vec<FamilyResult>> {
-    let mut results = vec![FamilyResult {
-        family: LOGISTIC.into(),
-        settings: format!("L2, alpha = {alpha}"),
-        mean: cross_validate_logistic(data, alpha)?.mean,
-    }];
+/// Cross-validates every family on the dataset; logistic regression first. Each result comes
+/// with its whole report, so that training reuses the winner's instead of validating it again.
+pub fn compare(data: &Dataset, alpha: f64) -> Result<Vec<(FamilyResult, CvReport)>> {
+    let logistic = cross_validate_logistic(data, alpha)?;
+    let mut results = vec![(
+        FamilyResult { family: LOGISTIC.into(), settings: format!("L2, alpha = {alpha}"), mean: logistic.mean },
+        logistic,
+    )];
     let tree = cross_validate_with(data, |train, labels, test| {
         let p = Preprocessor::fit(train);
         let y: Vec<i32> = labels.iter().map(|&l| i32::from(l)).collect();
         tree_probabilities(&matrix(&standardised(&p, train))?, &y, &matrix(&standardised(&p, test))?, 4, 20)
     })?;
-    results.push(FamilyResult {
-        family: "decision tree".into(),
-        settings:
-            "depth ≤ 4, ≥ 20 rows per leaf; smartcore 0.7 gives a single tree's leaf vote (0 or 1) as its probability"
-                .into(),
-        mean: tree.mean,
-    });
+    results.push((
+        FamilyResult {
+            family: "decision tree".into(),
+            settings:
+                "depth ≤ 4, ≥ 20 rows per leaf; smartcore 0.7 gives a single tree's leaf vote (0 or 1) as its probability"
+                    .into(),
+            mean: tree.mean,
+        },
+        tree,
+    ));
     let forest = cross_validate_with(data, |train, labels, test| ForestModel::fit(train, labels)?.probabilities(test))?;
-    results.push(FamilyResult { family: FOREST.into(), settings: FOREST_SETTINGS.into(), mean: forest.mean });
+    results.push((FamilyResult { family: FOREST.into(), settings: FOREST_SETTINGS.into(), mean: forest.mean }, forest));
     let knn = cross_validate_with(data, |train, labels, test| {
         let p = Preprocessor::fit(train);
         let y: Vec<i32> = labels.iter().map(|&l| i32::from(l)).collect();
@@ -129,11 +133,14 @@ pub fn compare(data: &Dataset, alpha: f64) -> Result<Vec<FamilyResult>> {
             model.predict_proba(&matrix(&standardised(&p, test))?).map_err(|e| Error::internal(e.to_string()))?;
         Ok(proba.iter().map(|row| if row.len() > 1 { row[1] } else { 0.0 }).collect())
     })?;
-    results.push(FamilyResult {
-        family: "k nearest neighbours".into(),
-        settings: "k = 25, Euclidean, standardised".into(),
-        mean: knn.mean,
-    });
+    results.push((
+        FamilyResult {
+            family: "k nearest neighbours".into(),
+            settings: "k = 25, Euclidean, standardised".into(),
+            mean: knn.mean,
+        },
+        knn,
+    ));
     Ok(results)
 }
 
@@ -147,7 +154,8 @@ mod tests {
         let data = Cohort::HeartFailure.load().expect("load");
         let results = compare(&data, 1.0).expect("compare");
         assert_eq!(results.len(), 4);
-        for r in &results {
+        for (r, report) in &results {
+            assert_eq!(r.mean, report.mean);
             eprintln!("{}: {:?}", r.family, r.mean);
             assert!(r.mean.roc_auc > 0.55, "{} AUC {}", r.family, r.mean.roc_auc);
             assert!((0.0..=1.0).contains(&r.mean.brier), "{} Brier {}", r.family, r.mean.brier);

@@ -54,8 +54,9 @@ pub fn roc_curve(labels: &[u8], scores: &[f64]) -> Vec<(f64, f64)> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     // Highest score first; the stable sort keeps the result a function of the inputs alone.
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let positives = labels.iter().filter(|&&l| l == 1).count().max(1) as f64;
-    let negatives = (labels.len() as f64 - labels.iter().filter(|&&l| l == 1).count() as f64).max(1.0);
+    let cases = labels.iter().filter(|&&l| l == 1).count();
+    // At least one of each, so that a one-class sample gives a flat curve rather than NaN.
+    let (positives, negatives) = (cases.max(1) as f64, (labels.len() - cases).max(1) as f64);
     let mut points = vec![(0.0, 0.0)];
     let (mut tp, mut fp) = (0.0, 0.0);
     let mut i = 0;

@@ -5,11 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::dataset::Cohort;
-use super::families::{FOREST, ForestModel, LOGISTIC};
-use super::families::{FamilyResult, compare};
+use super::families::{FOREST, FamilyResult, ForestModel, LOGISTIC, compare};
 use super::features::{self, Feature};
 use super::pipeline::Preprocessor;
-use super::validate::{CvReport, LogisticModel, cross_validate_logistic, cross_validate_with};
+use super::validate::{CvReport, LogisticModel};
 use crate::error::{Error, Result};
 
 /// Bumped when the file layout changes.
@@ -116,20 +115,19 @@ impl RiskModel {
     /// Cross-validates on the shared folds, then fits on every row.
     pub fn train(kind: RiskKind) -> Result<Self> {
         let data = kind.cohort().load()?;
-        let families = compare(&data, ALPHA)?;
+        let compared = compare(&data, ALPHA)?;
         let rows: Vec<&[Option<f64>]> = data.rows.iter().map(Vec::as_slice).collect();
-        let auc = |name: &str| families.iter().find(|f| f.family == name).map_or(0.0, |f| f.mean.roc_auc);
+        let report = |name: &str| compared.iter().find(|(f, _)| f.family == name).map(|(_, r)| r);
+        let auc = |name: &str| report(name).map_or(0.0, |r| r.mean.roc_auc);
         // Chosen by cross-validated AUC among the families MedConnect serves and explains.
-        let (model, cross_validation) = if auc(FOREST) > auc(LOGISTIC) {
-            let cv =
-                cross_validate_with(&data, |train, labels, test| ForestModel::fit(train, labels)?.probabilities(test))?;
-            (Estimator::Forest(ForestModel::fit(&rows, &data.labels)?), cv)
+        let (model, family) = if auc(FOREST) > auc(LOGISTIC) {
+            (Estimator::Forest(ForestModel::fit(&rows, &data.labels)?), FOREST)
         } else {
-            (
-                Estimator::Logistic(LogisticModel::fit(&rows, &data.labels, ALPHA)?),
-                cross_validate_logistic(&data, ALPHA)?,
-            )
+            (Estimator::Logistic(LogisticModel::fit(&rows, &data.labels, ALPHA)?), LOGISTIC)
         };
+        let cross_validation =
+            report(family).cloned().ok_or_else(|| Error::internal(format!("{family} was not cross-validated")))?;
+        let families = compared.into_iter().map(|(f, _)| f).collect();
         Ok(Self {
             format: FORMAT,
             kind: kind.as_str().to_owned(),

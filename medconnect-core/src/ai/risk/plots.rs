@@ -99,23 +99,26 @@ fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, position: SeriesLabelPosition) 
 /// Draws on a white RGB canvas and encodes it as PNG.
 fn render(draw: impl FnOnce(&Drawing<'_>) -> DrawResult) -> Result<Vec<u8>> {
     register_font()?;
-    let failed = |e: &dyn std::fmt::Display| Error::internal(format!("drawing a model-card plot: {e}"));
     let (width, height) = SIZE;
     let mut rgb = vec![0u8; width as usize * height as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| failed(&e))?;
-        draw(&root).map_err(|e| failed(&e))?;
-        root.present().map_err(|e| failed(&e))?;
+        root.fill(&WHITE).map_err(failed)?;
+        draw(&root).map_err(failed)?;
+        root.present().map_err(failed)?;
     }
     let mut png = Vec::new();
     let mut encoder = png::Encoder::new(&mut png, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().map_err(|e| failed(&e))?;
-    writer.write_image_data(&rgb).map_err(|e| failed(&e))?;
-    writer.finish().map_err(|e| failed(&e))?;
+    let mut writer = encoder.write_header().map_err(failed)?;
+    writer.write_image_data(&rgb).map_err(failed)?;
+    writer.finish().map_err(failed)?;
     Ok(png)
+}
+
+fn failed(e: impl std::fmt::Display) -> Error {
+    Error::internal(format!("drawing a model-card plot: {e}"))
 }
 
 /// plotters finds faces by family name in a process-wide registry; register ours once.
