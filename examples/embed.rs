@@ -5,7 +5,7 @@
 
 use medconnect_core::domain::{EntryInput, NewMedicalEntry, PatientId};
 use medconnect_core::services::EntryQuery;
-use medconnect_core::{Config, MedConnect};
+use medconnect_core::{ClientAddress, Config, MedConnect};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,7 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let patient = PatientId(patient.parse()?);
 
     let app = MedConnect::connect(Config::from_env()?).await?; // pool + migrations
-    let tokens = app.login(email, password).await?;
+    let tokens = app.login(email, password, ClientAddress::local()).await?;
     let doctor = app.authenticate(&tokens.access_token).await?;
     app.add_medical_entry(
         &doctor,

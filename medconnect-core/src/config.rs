@@ -1,54 +1,100 @@
 //! Configuration of the core, read from the environment (see `.env.example`).
 
-use chrono::Duration;
+use std::time::Duration;
 
-use crate::auth::SigningKey;
 use crate::error::{Error, Result};
+use crate::keys::SecretKey;
 
+/// Limits on sign-in and sign-up work. Counters are kept per (e-mail, client address)
+/// and per client address, never per e-mail alone: someone guessing at an account from
+/// one place cannot lock its owner out from another (OWASP Authentication Cheat Sheet,
+/// "Account lockout": lock-outs that anyone can trigger are a denial of service).
 #[derive(Debug, Clone)]
+pub struct SignInLimits {
+    /// Failed sign-ins for one e-mail from one address within `window` (default 10).
+    pub per_account_and_address: u32,
+    /// Failed sign-ins from one address, whatever the e-mail, within `window` (default 50).
+    pub per_address: u32,
+    /// Self sign-ups from one address within `window` (default 20).
+    pub sign_ups_per_address: u32,
+    pub window: Duration,
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        Self {
+            per_account_and_address: 10,
+            per_address: 50,
+            sign_ups_per_address: 20,
+            window: Duration::from_secs(900),
+        }
+    }
+}
+
+#[derive(Clone)]
 pub struct Config {
+    /// May hold a password: never printed (`Debug` shows the host part only).
     pub database_url: String,
     pub max_connections: u32,
-    pub signing_key: SigningKey,
-    pub access_ttl: Duration,
-    pub refresh_ttl: Duration,
-    /// Failed sign-ins per e-mail within `login_window` before sign-in is refused (429).
-    pub login_max_failures: i64,
-    pub login_window: Duration,
+    pub signing_key: SecretKey,
+    /// The HMAC key of the audit chain; it must not live in the database it protects.
+    pub audit_key: SecretKey,
+    pub access_ttl: chrono::Duration,
+    pub refresh_ttl: chrono::Duration,
+    pub sign_in: SignInLimits,
+    /// Threads that run argon2 (one per CPU by default) and the jobs that may wait for them.
+    pub hash_workers: usize,
+    pub hash_queue: usize,
+    /// The longest an audit row waits before the sealer chains it (default 1 s).
+    pub audit_seal_within: Duration,
 }
 
 impl Config {
-    /// Defaults around a database URL and a signing key.
-    pub fn new(database_url: impl Into<String>, signing_key: SigningKey) -> Self {
+    /// Defaults around a database URL and the two keys.
+    pub fn new(database_url: impl Into<String>, signing_key: SecretKey, audit_key: SecretKey) -> Self {
+        let cpus = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
         Self {
             database_url: database_url.into(),
             max_connections: 10,
             signing_key,
-            access_ttl: Duration::minutes(15),
-            refresh_ttl: Duration::days(30),
-            login_max_failures: 10,
-            login_window: Duration::minutes(15),
+            audit_key,
+            access_ttl: chrono::Duration::minutes(15),
+            refresh_ttl: chrono::Duration::days(30),
+            sign_in: SignInLimits::default(),
+            hash_workers: cpus,
+            hash_queue: 16 * cpus,
+            audit_seal_within: Duration::from_secs(1),
         }
     }
 
-    /// Reads `DATABASE_URL`, `MEDCONNECT_JWT_SECRET`, `MEDCONNECT_DEV`,
-    /// `MEDCONNECT_ACCESS_TTL_SECS`, `MEDCONNECT_REFRESH_TTL_DAYS`, `MEDCONNECT_LOGIN_MAX_FAILURES` and
-    /// `MEDCONNECT_DB_MAX_CONNECTIONS`.
+    /// Reads `DATABASE_URL`, `MEDCONNECT_JWT_SECRET`, `MEDCONNECT_AUDIT_KEY`, `MEDCONNECT_DEV`,
+    /// `MEDCONNECT_ACCESS_TTL_SECS`, `MEDCONNECT_REFRESH_TTL_DAYS`, `MEDCONNECT_LOGIN_MAX_FAILURES`,
+    /// `MEDCONNECT_ADDRESS_MAX_FAILURES`, `MEDCONNECT_SIGNUPS_PER_ADDRESS`,
+    /// `MEDCONNECT_DB_MAX_CONNECTIONS`, `MEDCONNECT_HASH_WORKERS`, `MEDCONNECT_HASH_QUEUE` and
+    /// `MEDCONNECT_AUDIT_SEAL_MS`.
     ///
-    /// Outside dev mode a missing or weak signing key is an error; in dev mode a missing
-    /// key is replaced by a random one (tokens then die with the process).
+    /// Outside dev mode a missing or weak key is an error. In dev mode a weak key is
+    /// accepted with a warning, and a missing one is replaced by a random key (tokens then
+    /// die with the process, and the audit chain can only be verified by that process).
     pub fn from_env() -> Result<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let database_url = var("DATABASE_URL").ok_or_else(|| Error::invalid("DATABASE_URL", "must be set"))?;
         let dev = var("MEDCONNECT_DEV").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
-        let signing_key = match var("MEDCONNECT_JWT_SECRET") {
-            Some(raw) => SigningKey::parse(&raw)?,
-            None if dev => SigningKey::random(),
-            None => {
-                return Err(Error::invalid("MEDCONNECT_JWT_SECRET", "must be set outside dev mode (MEDCONNECT_DEV=1)"));
+        let key = |name: &'static str| -> Result<SecretKey> {
+            match var(name) {
+                Some(raw) if dev => {
+                    let (key, weakness) = SecretKey::parse_weak(name, &raw)?;
+                    if let Some(why) = weakness {
+                        tracing::warn!(setting = name, why, "accepting a weak key because MEDCONNECT_DEV is set");
+                    }
+                    Ok(key)
+                }
+                Some(raw) => SecretKey::parse(name, &raw),
+                None if dev => Ok(SecretKey::random()),
+                None => Err(Error::invalid(name, "must be set outside dev mode (MEDCONNECT_DEV=1)")),
             }
         };
-        let number = |name: &'static str, default: i64, range: std::ops::RangeInclusive<i64>| -> Result<i64> {
+        let number = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| -> Result<u64> {
             let value = match var(name) {
                 None => default,
                 Some(v) => v.trim().parse().map_err(|_| Error::invalid(name, "must be a whole number"))?,
@@ -58,11 +104,63 @@ impl Config {
             }
             Ok(value)
         };
-        let mut config = Self::new(database_url, signing_key);
-        config.access_ttl = Duration::seconds(number("MEDCONNECT_ACCESS_TTL_SECS", 900, 30..=86_400)?);
-        config.refresh_ttl = Duration::days(number("MEDCONNECT_REFRESH_TTL_DAYS", 30, 1..=365)?);
-        config.login_max_failures = number("MEDCONNECT_LOGIN_MAX_FAILURES", 10, 1..=1000)?;
-        config.max_connections = u32::try_from(number("MEDCONNECT_DB_MAX_CONNECTIONS", 10, 1..=500)?).unwrap_or(10);
+        let mut config = Self::new(database_url, key("MEDCONNECT_JWT_SECRET")?, key("MEDCONNECT_AUDIT_KEY")?);
+        let whole = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        config.access_ttl = chrono::Duration::seconds(whole(number("MEDCONNECT_ACCESS_TTL_SECS", 900, 30..=86_400)?));
+        config.refresh_ttl = chrono::Duration::days(whole(number("MEDCONNECT_REFRESH_TTL_DAYS", 30, 1..=365)?));
+        config.sign_in.per_account_and_address = count(number("MEDCONNECT_LOGIN_MAX_FAILURES", 10, 1..=1000)?);
+        config.sign_in.per_address = count(number("MEDCONNECT_ADDRESS_MAX_FAILURES", 50, 1..=100_000)?);
+        config.sign_in.sign_ups_per_address = count(number("MEDCONNECT_SIGNUPS_PER_ADDRESS", 20, 1..=100_000)?);
+        config.max_connections = count(number("MEDCONNECT_DB_MAX_CONNECTIONS", 10, 1..=500)?);
+        let workers = config.hash_workers as u64;
+        config.hash_workers = usize::try_from(number("MEDCONNECT_HASH_WORKERS", workers, 1..=256)?).unwrap_or(1);
+        let queue = 16 * config.hash_workers as u64;
+        config.hash_queue = usize::try_from(number("MEDCONNECT_HASH_QUEUE", queue, 1..=100_000)?).unwrap_or(16);
+        config.audit_seal_within = Duration::from_millis(number("MEDCONNECT_AUDIT_SEAL_MS", 1000, 50..=3_600_000)?);
         Ok(config)
+    }
+}
+
+/// Shows where the database is, never its password.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database", &database_location(&self.database_url))
+            .field("max_connections", &self.max_connections)
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .field("sign_in", &self.sign_in)
+            .field("hash_workers", &self.hash_workers)
+            .field("hash_queue", &self.hash_queue)
+            .field("audit_seal_within", &self.audit_seal_within)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `host:port/database` of a PostgreSQL URL, without user or password, for messages.
+pub fn database_location(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    rest.split('?').next().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_database_password() {
+        let config =
+            Config::new("postgres://alice:s3cr3t@db.example:5432/medconnect", SecretKey::random(), SecretKey::random());
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cr3t") && !shown.contains("alice"), "{shown}");
+        assert!(shown.contains("db.example:5432/medconnect"), "{shown}");
+    }
+
+    #[test]
+    fn database_location_keeps_host_port_and_name() {
+        assert_eq!(database_location("postgres://u:p@h:1/db?sslmode=require"), "h:1/db");
+        assert_eq!(database_location("postgres://h/db"), "h/db");
     }
 }

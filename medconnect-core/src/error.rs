@@ -5,9 +5,13 @@
 //! adapters log by kind only and never send to a client.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 /// Result alias for the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How long a caller should wait before retrying when a dependency is down.
+pub const DEPENDENCY_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -23,15 +27,15 @@ pub enum Error {
     /// An input field is not acceptable.
     #[error("invalid `{field}`: {reason}")]
     Invalid { field: Cow<'static, str>, reason: Cow<'static, str> },
-    /// A uniqueness rule would be broken (the field says which).
-    #[error("`{field}` is already in use")]
-    Conflict { field: &'static str },
-    /// Too many attempts; retry later.
-    #[error("too many requests")]
-    RateLimited,
-    /// A dependency (the database) could not be reached.
-    #[error("{0} is unavailable")]
-    Unavailable(&'static str),
+    /// A uniqueness rule would be broken; the field says which when it is known.
+    #[error("{}", match field { Some(f) => format!("`{f}` is already in use"), None => "the record conflicts with an existing one".to_owned() })]
+    Conflict { field: Option<&'static str> },
+    /// Too many attempts; retry after the given time.
+    #[error("too many requests: retry in {} s", retry_after.as_secs().max(1))]
+    RateLimited { retry_after: Duration },
+    /// A dependency (the database, the password hashers) cannot serve now; retry after the given time.
+    #[error("{dependency} is unavailable")]
+    Unavailable { dependency: &'static str, retry_after: Duration },
     /// A bug or an unexpected failure; details are for the logs, not the caller.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -54,6 +58,19 @@ impl Error {
         Error::Internal(err.into())
     }
 
+    /// A dependency that failed in a way a retry may cure.
+    pub fn unavailable(dependency: &'static str) -> Self {
+        Error::Unavailable { dependency, retry_after: DEPENDENCY_RETRY_AFTER }
+    }
+
+    /// When the caller may try again, for the cases that have one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after } | Error::Unavailable { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
     /// The message with its source, for logs and tests (never sent to clients as is).
     pub fn source_text(&self) -> String {
         match self {
@@ -63,18 +80,36 @@ impl Error {
     }
 }
 
-/// Maps database failures: unique violations become `Conflict` naming the field,
-/// a lost connection becomes `Unavailable`, anything else is `Internal`.
+/// SQLSTATE classes and codes that mean "the database cannot serve now": connection
+/// exceptions (08), insufficient resources (53), operator intervention such as a shutdown
+/// or a restart (57P01–57P05), system errors (58), and the transient conflicts a retry
+/// cures (serialization failure 40001, deadlock 40P01).
+fn is_transient(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || code.starts_with("58")
+        || code.starts_with("57P")
+        || code == "40001"
+        || code == "40P01"
+}
+
+/// Maps database failures. Everything that means "PostgreSQL cannot serve now" (a
+/// dropped connection, a pool timeout, a restart) is `Unavailable`, so callers get a 503
+/// with a retry time, never a 500. Unique violations that the insert did not map itself
+/// (see [`crate::store::on_unique`]) become a `Conflict` without a field. Anything else is
+/// `Internal`.
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
         match &err {
-            sqlx::Error::Database(db) if db.is_unique_violation() => match db.constraint() {
-                Some("users_email_key") => Error::Conflict { field: "email" },
-                Some("doctors_licence_number_key") => Error::Conflict { field: "licence_number" },
-                Some("patients_user_id_key") => Error::Conflict { field: "user_id" },
-                _ => Error::internal(err),
-            },
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => Error::Unavailable("database"),
+            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict { field: None },
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| is_transient(&c)) => Error::unavailable("database"),
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::BeginFailed => Error::unavailable("database"),
             _ => Error::internal(err),
         }
     }
@@ -82,6 +117,43 @@ impl From<sqlx::Error> for Error {
 
 impl From<sqlx::migrate::MigrateError> for Error {
     fn from(err: sqlx::migrate::MigrateError) -> Self {
-        Error::internal(err)
+        match err {
+            sqlx::migrate::MigrateError::Execute(inner) => inner.into(),
+            other => Error::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_faults_are_unavailable_with_a_retry_time() {
+        for err in [sqlx::Error::PoolTimedOut, sqlx::Error::PoolClosed, sqlx::Error::WorkerCrashed] {
+            let mapped = Error::from(err);
+            assert!(matches!(mapped, Error::Unavailable { dependency: "database", .. }), "{mapped:?}");
+            assert_eq!(mapped.retry_after(), Some(DEPENDENCY_RETRY_AFTER));
+        }
+        let io = sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"));
+        assert!(matches!(Error::from(io), Error::Unavailable { .. }));
+    }
+
+    #[test]
+    fn transient_sqlstates_are_recognised() {
+        for code in ["08006", "08003", "57P01", "57P03", "53300", "40001", "40P01", "58030"] {
+            assert!(is_transient(code), "{code}");
+        }
+        for code in ["23505", "22021", "42P01", "23514"] {
+            assert!(!is_transient(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn messages_name_the_field_and_never_a_value() {
+        assert_eq!(Error::Conflict { field: Some("email") }.to_string(), "`email` is already in use");
+        assert_eq!(Error::Conflict { field: None }.to_string(), "the record conflicts with an existing one");
+        let limited = Error::RateLimited { retry_after: Duration::from_secs(42) };
+        assert_eq!(limited.to_string(), "too many requests: retry in 42 s");
     }
 }

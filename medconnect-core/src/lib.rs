@@ -1,38 +1,48 @@
 //! MedConnect core: the clinical-data library behind the HTTP server and the Python bindings.
 //!
-//! Everything goes through [`MedConnect`], a cheap-to-clone handle on the database pool,
-//! the token issuer and the password hasher. Every use case takes the [`auth::Actor`]
-//! first and decides access itself, so no adapter can forget to authorise:
+//! Everything goes through [`MedConnect`], a cheap-to-clone handle. Every use case takes
+//! the [`Actor`] first and decides access itself, so no adapter can forget to authorise;
+//! an `Actor` can only be made by the core, from a verified access token. The database
+//! pool and the repositories are private: there is no road to the data around the use
+//! cases, their policy and their audit.
 //!
 //! ```no_run
 //! # async fn demo() -> medconnect_core::Result<()> {
-//! use medconnect_core::{Config, MedConnect};
+//! use medconnect_core::{ClientAddress, Config, MedConnect};
 //! let app = MedConnect::connect(Config::from_env()?).await?;
-//! let tokens = app.login("dr.house@example.org", "a long passphrase").await?;
+//! let tokens = app.login("dr.house@example.org", "a long passphrase", ClientAddress::local()).await?;
 //! let actor = app.authenticate(&tokens.access_token).await?;
 //! let me = app.me(&actor).await?;
 //! # Ok(()) }
 //! ```
 
 pub mod ai;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;
+mod keys;
 pub mod pagination;
 pub mod services;
-pub mod store;
+pub(crate) mod store;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 use std::sync::Arc;
 
 use sqlx::PgPool;
+use tokio::sync::watch;
 
-pub use auth::{Actor, TokenPair};
-pub use config::Config;
+pub use audit::{AuditProblem, AuditRecord, AuditVerification, VerifyAudit};
+pub use auth::{Actor, ClientAddress, TokenPair};
+pub use config::{Config, SignInLimits};
 pub use error::{Error, Result};
+pub use keys::SecretKey;
 pub use pagination::{Page, PageRequest};
 
-/// The handle every adapter holds. Clones share one pool.
+/// The handle every adapter holds. Clones share one pool and one set of background tasks
+/// (the audit writers and sealer), which stop when the last clone is dropped.
 #[derive(Clone)]
 pub struct MedConnect {
     inner: Arc<Inner>,
@@ -43,27 +53,38 @@ struct Inner {
     interactions: Arc<ai::interactions::InteractionKb>,
     /// The shipped risk models, in `RiskKind::ALL` order; checked at start-up.
     risk_models: Vec<ai::risk::RiskModel>,
-    tokens: auth::TokenIssuer,
-    hasher: auth::PasswordHasher,
-    login_max_failures: i64,
-    login_window: chrono::Duration,
+    tokens: auth::tokens::TokenIssuer,
+    hasher: auth::password::PasswordHasher,
+    throttle: auth::throttle::SignInThrottle,
+    cursors: pagination::Cursors,
+    audit_keys: audit::chain::ChainKeys,
+    audit_writer: audit::writer::AuditWriter,
+    /// Dropping it stops the sealer.
+    _stop_sealer: watch::Sender<bool>,
 }
 
 impl MedConnect {
-    /// Connects to PostgreSQL and applies pending migrations.
+    /// Connects to PostgreSQL, applies pending migrations and starts the background tasks.
+    /// Must be called inside a tokio runtime.
     pub async fn connect(config: Config) -> Result<Self> {
         let pool = store::connect(&config.database_url, config.max_connections).await?;
         store::migrate(&pool).await?;
-        Self::with_pool(pool, &config)
+        Self::start(pool, &config)
     }
 
-    /// Wraps an existing pool whose schema is already migrated.
-    pub fn with_pool(pool: PgPool, config: &Config) -> Result<Self> {
-        let tokens = auth::TokenIssuer::new(&config.signing_key, config.access_ttl, config.refresh_ttl);
-        let hasher = auth::PasswordHasher::new()?;
+    fn start(pool: PgPool, config: &Config) -> Result<Self> {
+        let tokens = auth::tokens::TokenIssuer::new(&config.signing_key, config.access_ttl, config.refresh_ttl);
+        let hasher = auth::password::PasswordHasher::new(config.hash_workers, config.hash_queue)?;
         let interactions = ai::interactions::InteractionKb::shared()?;
         let risk_models =
             ai::risk::RiskKind::ALL.iter().map(|k| ai::risk::RiskModel::shipped(*k)).collect::<Result<Vec<_>>>()?;
+        let audit_keys = audit::chain::ChainKeys::new(&config.audit_key);
+        // The audit tasks have connections of their own, so that requests filling the main
+        // pool never keep their own audit rows from being committed.
+        let audit_pool = store::side_pool(&pool, 3);
+        let audit_writer = audit::writer::AuditWriter::start(audit_pool.clone(), 2);
+        let (stop_sealer, stopped) = watch::channel(false);
+        tokio::spawn(audit::sealer::run(audit_pool, audit_keys.clone(), config.audit_seal_within, stopped));
         Ok(Self {
             inner: Arc::new(Inner {
                 pool,
@@ -71,18 +92,41 @@ impl MedConnect {
                 risk_models,
                 tokens,
                 hasher,
-                login_max_failures: config.login_max_failures,
-                login_window: config.login_window,
+                throttle: auth::throttle::SignInThrottle::new(&config.signing_key, config.sign_in.clone()),
+                cursors: pagination::Cursors::new(&config.signing_key),
+                audit_keys,
+                audit_writer,
+                _stop_sealer: stop_sealer,
             }),
         })
     }
 
-    pub fn pool(&self) -> &PgPool {
+    pub(crate) fn pool(&self) -> &PgPool {
         &self.inner.pool
     }
 
-    pub(crate) fn tokens(&self) -> &auth::TokenIssuer {
+    pub(crate) fn tokens(&self) -> &auth::tokens::TokenIssuer {
         &self.inner.tokens
+    }
+
+    pub(crate) fn hasher(&self) -> &auth::password::PasswordHasher {
+        &self.inner.hasher
+    }
+
+    pub(crate) fn throttle(&self) -> &auth::throttle::SignInThrottle {
+        &self.inner.throttle
+    }
+
+    pub(crate) fn cursors(&self) -> &pagination::Cursors {
+        &self.inner.cursors
+    }
+
+    pub(crate) fn audit_keys(&self) -> &audit::chain::ChainKeys {
+        &self.inner.audit_keys
+    }
+
+    pub(crate) fn audit_writer(&self) -> &audit::writer::AuditWriter {
+        &self.inner.audit_writer
     }
 
     /// The drug-interaction knowledge base.
@@ -90,19 +134,10 @@ impl MedConnect {
         &self.inner.interactions
     }
 
-    /// (failures allowed, window) for sign-in throttling.
-    pub(crate) fn login_limits(&self) -> (i64, chrono::Duration) {
-        (self.inner.login_max_failures, self.inner.login_window)
-    }
-
     /// The shipped model of a risk kind.
     pub fn risk_model(&self, kind: ai::risk::RiskKind) -> &ai::risk::RiskModel {
         let index = ai::risk::RiskKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
         &self.inner.risk_models[index]
-    }
-
-    pub(crate) fn hasher(&self) -> &auth::PasswordHasher {
-        &self.inner.hasher
     }
 
     /// Readiness: the database answers.

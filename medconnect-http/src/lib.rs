@@ -1,6 +1,7 @@
 //! MedConnect's HTTP adapter: an OpenAPI server over `medconnect-core`.
 
 pub mod api;
+pub mod client_address;
 pub mod explain;
 pub mod middleware;
 pub mod problem;
@@ -41,24 +42,30 @@ pub fn openapi(public_url: &str) -> OpenApiService<AllApis, ()> {
     .server(public_url)
 }
 
-/// The whole HTTP application around a core handle.
-pub fn routes(app: MedConnect, settings: &HttpSettings) -> impl poem::Endpoint<Output = poem::Response> + use<> {
+/// The whole HTTP application around a core handle. Fails when the served spec cannot be
+/// read back: requests would otherwise go unchecked without anyone knowing.
+pub fn routes(
+    app: MedConnect,
+    settings: &HttpSettings,
+) -> std::io::Result<impl poem::Endpoint<Output = poem::Response> + use<>> {
     let api = openapi(&settings.public_url);
-    let spec_json = serde_json::from_str(&api.spec()).unwrap_or_default();
+    let spec_json = serde_json::from_str(&api.spec())
+        .map_err(|e| std::io::Error::other(format!("the OpenAPI spec does not parse as JSON: {e}")))?;
     let schemas = std::sync::Arc::new(explain::RequestSchemas::new(spec_json));
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
-    Route::new()
+    Ok(Route::new()
         .nest("/", api)
         .nest("/docs", docs)
         .at("/openapi.json", spec)
         .data(app)
+        .data(settings.trusted_proxies.clone())
         .with(CatchPanic::new())
         .catch_all_error(problem::any_error_to_problem)
         .around(middleware::prepare_request(settings.max_body_bytes, schemas))
         .around(middleware::trace_request)
         .into_endpoint()
-        .map_to_response()
+        .map_to_response())
 }
 
 /// A bound, not yet running server. Binding to port 0 picks a free port (tests).
@@ -85,7 +92,7 @@ impl Application {
     }
 
     pub async fn run(self) -> std::io::Result<()> {
-        let endpoint = routes(self.app, &self.settings);
+        let endpoint = routes(self.app, &self.settings)?;
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(endpoint, shutdown_signal(), Some(std::time::Duration::from_secs(10)))
             .await
@@ -93,7 +100,7 @@ impl Application {
 
     /// Runs until the future completes (tests stop servers this way).
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send) -> std::io::Result<()> {
-        let endpoint = routes(self.app, &self.settings);
+        let endpoint = routes(self.app, &self.settings)?;
         Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(endpoint, stop, None).await
     }
 }

@@ -29,6 +29,11 @@ enum Command {
     Migrate,
     /// Print the OpenAPI spec (JSON) and exit.
     Openapi,
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Train every risk model from the vendored cohorts and write the model files
     /// (`<out>/risk/<kind>.model`), model cards (`<out>/<kind>.md`) and their ROC and
     /// calibration plots (`<out>/plots/<kind>-roc.png`, `<out>/plots/<kind>-calibration.png`).
@@ -38,6 +43,21 @@ enum Command {
         /// Train only this kind (cardiovascular_risk, diabetes_risk, heart_failure_mortality).
         #[arg(long)]
         kind: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Seal what is pending, then verify the whole HMAC chain and print a JSON report.
+    /// Exits with status 1 when the trail fails verification.
+    Verify {
+        /// A chain hash (hex) kept from the server's "audit chain sealed" log lines: it must
+        /// still be in the chain, which detects a log whose tail was cut.
+        #[arg(long)]
+        head: Option<String>,
+        /// Start at this seal instead of the first row.
+        #[arg(long)]
+        from_seal: Option<i64>,
     },
 }
 
@@ -54,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Train { out, kind } => train(&out, kind.as_deref()),
+        Command::Audit { command: AuditCommand::Verify { head, from_seal } } => verify_audit(head, from_seal).await,
         Command::Openapi => {
             println!("{}", openapi(&HttpSettings::from_env()?.public_url).spec());
             Ok(())
@@ -73,6 +94,20 @@ async fn serve() -> anyhow::Result<()> {
         Application::build(app, settings.clone()).await.with_context(|| format!("binding {}", settings.bind))?;
     tracing::info!(addr = %server.addr(), docs = %format!("{}/docs", settings.public_url), "MedConnect listening");
     server.run().await?;
+    Ok(())
+}
+
+async fn verify_audit(head: Option<String>, from_seal: Option<i64>) -> anyhow::Result<()> {
+    let app = connect().await?;
+    app.seal_audit_now().await.context("sealing the pending audit rows")?;
+    let report = app
+        .verify_audit_as_operator(&medconnect_core::VerifyAudit { from_seal, kept_head: head, max_rows: None })
+        .await
+        .context("verifying the audit trail")?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if !report.intact {
+        std::process::exit(1);
+    }
     Ok(())
 }
 

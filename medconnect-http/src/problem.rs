@@ -41,11 +41,19 @@ impl Problem {
     }
 
     pub fn into_response(self) -> Response {
+        self.into_response_retrying(None)
+    }
+
+    /// The response, with `Retry-After` (whole seconds, at least 1) when a retry time is known.
+    pub fn into_response_retrying(self, retry_after: Option<std::time::Duration>) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = self.to_json().map(|v| v.to_string()).unwrap_or_default();
         let mut resp = Response::builder().status(status).content_type(PROBLEM_JSON).body(body);
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        if let Some(wait) = retry_after {
+            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(wait.as_secs().max(1)));
         }
         resp
     }
@@ -65,8 +73,8 @@ impl ApiError {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Conflict { .. } => StatusCode::CONFLICT,
-            Error::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,11 +85,11 @@ impl ApiError {
             Error::Unauthenticated(why) => ("unauthenticated", why.to_string(), None),
             Error::Forbidden(why) => ("forbidden", why.to_string(), None),
             Error::Invalid { field, .. } => ("invalid-input", self.0.to_string(), Some(field.to_string())),
-            Error::Conflict { field } => ("conflict", self.0.to_string(), Some((*field).to_owned())),
-            Error::RateLimited => ("rate-limited", "too many requests".to_owned(), None),
-            Error::Unavailable(what) => {
-                tracing::warn!(dependency = what, "dependency unavailable");
-                ("unavailable", format!("{what} is unavailable"), None)
+            Error::Conflict { field } => ("conflict", self.0.to_string(), field.map(str::to_owned)),
+            Error::RateLimited { .. } => ("rate-limited", self.0.to_string(), None),
+            Error::Unavailable { dependency, .. } => {
+                tracing::warn!(dependency, "dependency unavailable");
+                ("unavailable", format!("{dependency} is unavailable; retry shortly"), None)
             }
             Error::Internal(source) => {
                 // The source names the failing operation; it carries no request values.
@@ -99,7 +107,7 @@ impl poem::error::ResponseError for ApiError {
     }
 
     fn as_response(&self) -> Response {
-        self.problem().into_response()
+        self.problem().into_response_retrying(self.0.retry_after())
     }
 }
 
@@ -112,9 +120,9 @@ const DOCUMENTED: &[(u16, &str)] = &[
     (409, "A unique field (e-mail, licence number) is already in use."),
     (413, "The request body is too large."),
     (422, "A field is invalid; `field` names it."),
-    (429, "Too many failed sign-ins for this e-mail; retry later."),
+    (429, "Too many sign-in or sign-up attempts from this address; `Retry-After` says when to retry."),
     (500, "An internal error."),
-    (503, "The database is unavailable."),
+    (503, "The database or the password hashers cannot serve now; `Retry-After` says when to retry."),
 ];
 
 impl ApiResponse for ApiError {

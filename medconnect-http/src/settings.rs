@@ -2,6 +2,8 @@
 
 use medconnect_core::{Error, Result};
 
+use crate::client_address::TrustedProxies;
+
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     /// `MEDCONNECT_BIND`, default `127.0.0.1:8000`.
@@ -10,11 +12,18 @@ pub struct HttpSettings {
     pub public_url: String,
     /// `MEDCONNECT_MAX_BODY_BYTES`, default 1 MiB.
     pub max_body_bytes: usize,
+    /// `MEDCONNECT_TRUSTED_PROXIES`: proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self { bind: "127.0.0.1:8000".into(), public_url: "http://localhost:8000".into(), max_body_bytes: 1 << 20 }
+        Self {
+            bind: "127.0.0.1:8000".into(),
+            public_url: "http://localhost:8000".into(),
+            max_body_bytes: 1 << 20,
+            trusted_proxies: TrustedProxies::default(),
+        }
     }
 }
 
@@ -33,6 +42,9 @@ impl HttpSettings {
             s.max_body_bytes = max.parse().ok().filter(|n| (1024..=64 << 20).contains(n)).ok_or_else(|| {
                 Error::invalid("MEDCONNECT_MAX_BODY_BYTES", "must be a number of bytes from 1024 to 67108864")
             })?;
+        }
+        if let Some(proxies) = var("MEDCONNECT_TRUSTED_PROXIES") {
+            s.trusted_proxies = TrustedProxies::parse(&proxies)?;
         }
         Ok(s)
     }

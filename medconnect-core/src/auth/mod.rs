@@ -1,15 +1,13 @@
-//! Who is asking and what they may do: password hashing, tokens, the `Actor` and the access policy.
+//! Who is asking and what they may do: password hashing, tokens, sign-in throttling,
+//! the `Actor` and the access policy. Only the `Actor` and the token pair are public:
+//! the rest is how the core decides, not something an adapter may call around it.
 
 mod actor;
-mod password;
-pub mod policy;
-mod tokens;
-
-/// Refresh-token helpers the services need but adapters do not.
-pub(crate) mod tokens_internal {
-    pub use super::tokens::{hash_refresh, is_refresh_shaped};
-}
+pub(crate) mod password;
+pub(crate) mod policy;
+pub(crate) mod throttle;
+pub(crate) mod tokens;
 
 pub use actor::Actor;
-pub use password::PasswordHasher;
-pub use tokens::{AccessClaims, SigningKey, TokenIssuer, TokenPair};
+pub use throttle::ClientAddress;
+pub use tokens::TokenPair;

@@ -4,53 +4,19 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::domain::{Role, UserId};
 use crate::error::{Error, Result};
+use crate::keys::SecretKey;
 
 const ISSUER: &str = "medconnect";
 const ACCESS_TYPE: &str = "access";
 /// Refresh tokens carry a prefix so that one presented as an access token (or the reverse)
 /// is recognised as the wrong type.
 const REFRESH_PREFIX: &str = "mcr_";
-
-/// The HMAC key that signs access tokens. Refuses keys that are short or repetitive.
-#[derive(Clone)]
-pub struct SigningKey(SecretString);
-
-impl SigningKey {
-    pub const MIN_BYTES: usize = 32;
-
-    pub fn parse(raw: &str) -> Result<Self> {
-        let bytes = raw.as_bytes();
-        if bytes.len() < Self::MIN_BYTES {
-            return Err(Error::invalid("MEDCONNECT_JWT_SECRET", format!("must be at least {} bytes", Self::MIN_BYTES)));
-        }
-        let distinct = bytes.iter().collect::<std::collections::HashSet<_>>().len();
-        let lower = raw.to_ascii_lowercase();
-        let placeholder = ["changeme", "change-me", "secret", "password", "example"].iter().any(|w| lower.contains(w));
-        if distinct < 12 || placeholder {
-            return Err(Error::invalid("MEDCONNECT_JWT_SECRET", "is too weak: use 32 or more random bytes"));
-        }
-        Ok(Self(SecretString::from(raw.to_owned())))
-    }
-
-    /// A fresh random key, for development and tests only.
-    pub fn random() -> Self {
-        let bytes: [u8; 32] = rand::random();
-        Self(SecretString::from(URL_SAFE_NO_PAD.encode(bytes)))
-    }
-}
-
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SigningKey(..)")
-    }
-}
 
 /// What an access token says.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -85,8 +51,8 @@ pub struct TokenIssuer {
 }
 
 impl TokenIssuer {
-    pub fn new(key: &SigningKey, access_ttl: Duration, refresh_ttl: Duration) -> Self {
-        let secret = key.0.expose_secret().as_bytes();
+    pub fn new(key: &SecretKey, access_ttl: Duration, refresh_ttl: Duration) -> Self {
+        let secret = key.expose();
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -157,15 +123,7 @@ mod tests {
     use super::*;
 
     fn issuer() -> TokenIssuer {
-        TokenIssuer::new(&SigningKey::random(), Duration::minutes(15), Duration::days(30))
-    }
-
-    #[test]
-    fn weak_signing_keys_are_refused() {
-        assert!(SigningKey::parse("short").is_err());
-        assert!(SigningKey::parse(&"a".repeat(64)).is_err());
-        assert!(SigningKey::parse("changeme-changeme-changeme-changeme-1234").is_err());
-        assert!(SigningKey::parse("q8Zr2-Lm4Xp9Wt7Vb3Nc6Hd1Jf5Kg0Ys").is_ok());
+        TokenIssuer::new(&SecretKey::random(), Duration::minutes(15), Duration::days(30))
     }
 
     #[test]
@@ -194,7 +152,7 @@ mod tests {
 
     #[test]
     fn expired_tokens_are_refused() {
-        let issuer = TokenIssuer::new(&SigningKey::random(), Duration::seconds(-10), Duration::days(1));
+        let issuer = TokenIssuer::new(&SecretKey::random(), Duration::seconds(-10), Duration::days(1));
         let (token, _) = issuer.issue_access(UserId::new(), Role::Admin, Uuid::new_v4()).expect("issue");
         assert!(matches!(issuer.verify_access(&token), Err(Error::Unauthenticated(m)) if m.contains("expired")));
     }

@@ -3,47 +3,59 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::record;
+use super::{Done, require_admin};
 use crate::MedConnect;
-use crate::auth::tokens_internal::{hash_refresh, is_refresh_shaped};
-use crate::auth::{Actor, TokenPair};
+use crate::audit::{AuditAction, AuditEvent};
+use crate::auth::tokens::{hash_refresh, is_refresh_shaped};
+use crate::auth::{Actor, ClientAddress, TokenPair};
 use crate::domain::{Account, Email, Password, PatientId, Role, UserId};
 use crate::error::{Error, Result};
-use crate::pagination::{Page, PageRequest, page_from};
-use crate::store::{sessions, users};
+use crate::pagination::{Page, PageRequest};
+use crate::store::{self, sessions, users};
 
+/// The one answer to every failed sign-in: unknown e-mail, wrong password, deactivated account.
 const BAD_CREDENTIALS: &str = "invalid e-mail or password";
+/// The longest e-mail a sign-in considers (RFC 5321 allows 254; leave room for typing noise).
+const MAX_EMAIL_CHARS: usize = 320;
 
-/// The first administrator, created from the command line.
+/// The first administrator, created from the command line. No `Debug`: it holds a password.
 pub struct NewAdmin {
     pub email: String,
     pub password: String,
 }
 
 impl MedConnect {
-    /// Signs in with e-mail and password. Unknown e-mails and wrong passwords get the
-    /// same answer after the same argon2 work.
-    pub async fn login(&self, email: &str, password: &str) -> Result<TokenPair> {
-        // Throttled per e-mail (as typed, folded), so that guessing one account's password
-        // is slow whatever instance the attempts reach.
-        let throttle_key: String = email.trim().to_lowercase().chars().take(320).collect();
-        let (max_failures, window) = self.login_limits();
-        if users::recent_login_failures(self.pool(), &throttle_key, Utc::now() - window).await? >= max_failures {
-            return Err(Error::RateLimited);
+    /// Signs in with e-mail and password, from `from` (the client's address, for throttling).
+    ///
+    /// Unknown e-mails, wrong passwords and deactivated accounts get the same answer after
+    /// the same argon2 work. Each attempt first takes its place in the throttling counters
+    /// (per e-mail and address, and per address); past a limit the answer is `RateLimited`
+    /// with the time left, before any password is checked.
+    pub async fn login(&self, email: &str, password: &str, from: ClientAddress) -> Result<TokenPair> {
+        if email.chars().count() > MAX_EMAIL_CHARS {
+            return Err(Error::invalid("email", format!("must be at most {MAX_EMAIL_CHARS} characters")));
         }
+        if email.chars().any(char::is_control) {
+            return Err(Error::invalid("email", "must not contain control characters"));
+        }
+        let folded = email.trim().to_lowercase();
+        let ticket = self.throttle().sign_in(self.pool(), &folded, from).await?;
         let account = match Email::parse("email", email) {
             Ok(email) => users::credentials_by_email(self.pool(), email.as_ref()).await?,
             Err(_) => None,
         };
-        let password_ok = self.hasher().verify(password, account.as_ref().map(|a| a.password_hash.as_str())).await?;
-        let Some(account) = account.filter(|_| password_ok) else {
-            users::record_login_failure(self.pool(), &throttle_key).await?;
+        let verified = match self.hasher().verify(password, account.as_ref().map(|a| a.password_hash.as_str())).await {
+            Ok(verified) => verified,
+            Err(err) => {
+                // Not checked (the hashers were busy): the attempt does not count.
+                self.throttle().not_checked(self.pool(), ticket).await?;
+                return Err(err);
+            }
+        };
+        let Some(account) = account.filter(|a| verified && a.active) else {
             return Err(Error::unauthenticated(BAD_CREDENTIALS));
         };
-        users::clear_login_failures(self.pool(), &throttle_key).await?;
-        if !account.active {
-            return Err(Error::unauthenticated("this account is deactivated"));
-        }
+        self.throttle().succeeded(self.pool(), ticket).await?;
         let role = Role::parse(&account.role).map_err(Error::internal)?;
         let user = UserId(account.id);
         let mut tx = self.pool().begin().await?;
@@ -82,7 +94,8 @@ impl MedConnect {
         if token.rotated {
             sessions::revoke(&mut *tx, token.session_id, "reuse_detected").await?;
             let actor = Actor::new(UserId(token.user_id), Role::parse(&token.role)?, token.session_id, None);
-            record(&mut tx, Some(&actor), "session.refresh_reuse", None, Some(token.session_id), "denied").await?;
+            let event = AuditEvent::new(Some(&actor), AuditAction::SessionRefreshReuse).target(Some(token.session_id));
+            store::audit::insert_one(&mut *tx, &event.denied().into_row(self.audit_keys())).await?;
             tx.commit().await?;
             return Err(Error::unauthenticated("the refresh token was already used; the session has been ended"));
         }
@@ -90,7 +103,7 @@ impl MedConnect {
             return Err(Error::unauthenticated("the refresh token has expired"));
         }
         if !token.user_active {
-            return Err(Error::unauthenticated("this account is deactivated"));
+            return Err(Error::unauthenticated("the session has ended"));
         }
         sessions::mark_rotated(&mut *tx, token.id).await?;
         let role = Role::parse(&token.role).map_err(Error::internal)?;
@@ -99,7 +112,8 @@ impl MedConnect {
         Ok(pair)
     }
 
-    /// Checks an access token and that its account and session are still live.
+    /// Checks an access token and that its account and session are still live; the only
+    /// way an [`Actor`] is made.
     pub async fn authenticate(&self, access_token: &str) -> Result<Actor> {
         let claims = self.tokens().verify_access(access_token)?;
         let holder = users::session_holder(self.pool(), claims.sub, claims.sid)
@@ -117,12 +131,12 @@ impl MedConnect {
 
     /// Ends the caller's session: its refresh token and every access token issued in it stop working.
     pub async fn logout(&self, actor: &Actor) -> Result<()> {
-        sessions::revoke(self.pool(), actor.session_id, "logout").await
+        sessions::revoke(self.pool(), actor.session_id(), "logout").await
     }
 
     /// The caller's own account.
     pub async fn me(&self, actor: &Actor) -> Result<Account> {
-        users::get(self.pool(), actor.user_id).await?.ok_or(Error::NotFound("account"))
+        users::get(self.pool(), actor.user_id()).await?.ok_or(Error::NotFound("account"))
     }
 
     /// Creates an administrator. Meant for the `create-admin` command: whoever can run it
@@ -132,43 +146,42 @@ impl MedConnect {
         let password = Password::parse(&new.password)?;
         let hash = self.hasher().hash(password.expose()).await?;
         let id = UserId::new();
-        let mut tx = self.pool().begin().await?;
-        users::insert(&mut *tx, id, email.as_ref(), &hash, Role::Admin).await?;
-        record(&mut tx, None, "account.create_admin", None, Some(id.0), "ok").await?;
-        tx.commit().await?;
-        users::get(self.pool(), id).await?.ok_or(Error::NotFound("account"))
+        self.audited_write(None, AuditAction::AdminCreate, async |tx| {
+            users::insert(&mut *tx, id, email.as_ref(), &hash, Role::Admin).await?;
+            let account = users::get(&mut *tx, id).await?.ok_or(Error::NotFound("account"))?;
+            Ok(Done::on(id.0, account))
+        })
+        .await
     }
 
     /// Every account, oldest first (administrators only).
     pub async fn list_accounts(&self, actor: &Actor, role: Option<Role>, page: &PageRequest) -> Result<Page<Account>> {
         require_admin(actor)?;
+        let scope = format!("accounts/{}/{}", actor.user_id(), role.map_or("all", Role::as_str));
         let limit = page.limit()?;
-        let after: Option<(DateTime<Utc>, Uuid)> = page.key()?;
+        let after: Option<(DateTime<Utc>, Uuid)> = self.cursors().after(&scope, page)?;
         let rows = users::list(self.pool(), role, after, limit).await?;
-        Ok(page_from(rows, limit, |a| (a.created_at, a.id.0)))
+        Ok(self.cursors().page(&scope, rows, limit, |a| (a.created_at, a.id.0)))
     }
 
     /// Activates or deactivates an account (administrators only). Deactivation ends every
     /// session of the account at once.
     pub async fn set_account_active(&self, actor: &Actor, user: UserId, active: bool) -> Result<Account> {
         require_admin(actor)?;
-        if user == actor.user_id && !active {
+        if user == actor.user_id() && !active {
             return Err(Error::invalid("user_id", "administrators cannot deactivate their own account"));
         }
-        let mut tx = self.pool().begin().await?;
-        if !users::set_active(&mut *tx, user, active).await? {
-            return Err(Error::NotFound("account"));
-        }
-        if !active {
-            sessions::revoke_all_of_user(&mut *tx, user, "deactivated").await?;
-        }
-        let action = if active { "account.activate" } else { "account.deactivate" };
-        record(&mut tx, Some(actor), action, None, Some(user.0), "ok").await?;
-        tx.commit().await?;
-        users::get(self.pool(), user).await?.ok_or(Error::NotFound("account"))
+        let action = if active { AuditAction::AccountActivate } else { AuditAction::AccountDeactivate };
+        self.audited_write(Some(actor), action, async |tx| {
+            if !users::set_active(&mut *tx, user, active).await? {
+                return Err(Error::NotFound("account"));
+            }
+            if !active {
+                sessions::revoke_all_of_user(&mut *tx, user, "deactivated").await?;
+            }
+            let account = users::get(&mut *tx, user).await?.ok_or(Error::NotFound("account"))?;
+            Ok(Done::on(user.0, account))
+        })
+        .await
     }
-}
-
-pub(crate) fn require_admin(actor: &Actor) -> Result<()> {
-    if actor.is_admin() { Ok(()) } else { Err(Error::forbidden("only administrators may do this")) }
 }

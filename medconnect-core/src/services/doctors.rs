@@ -1,17 +1,18 @@
 //! The doctor directory.
 
-use super::accounts::require_admin;
-use super::record;
+use super::{Done, require_admin};
 use crate::MedConnect;
+use crate::audit::AuditAction;
 use crate::auth::Actor;
 use crate::domain::{BoundedText, Doctor, DoctorId, Email, LicenceNumber, Password, Phone, Role, UserId};
 use crate::error::{Error, Result};
-use crate::pagination::{Page, PageRequest, page_from};
+use crate::pagination::{Page, PageRequest};
 use crate::store::doctors::{self, DoctorRecord};
 use crate::store::users;
 
 /// A doctor to register, with the account they sign in with.
-#[derive(Debug, Clone, Default)]
+/// No `Debug`: it holds a password.
+#[derive(Clone, Default)]
 pub struct NewDoctor {
     pub email: String,
     pub password: String,
@@ -49,13 +50,13 @@ impl MedConnect {
             },
         };
         let hash = self.hasher().hash(password.expose()).await?;
-        let mut tx = self.pool().begin().await?;
-        users::insert(&mut *tx, UserId(id.0), email.as_ref(), &hash, Role::Doctor).await?;
-        doctors::insert(&mut *tx, &record_).await?;
-        record(&mut tx, Some(actor), "doctor.create", None, Some(id.0), "ok").await?;
-        let created = doctors::get(&mut *tx, id, true).await?.ok_or(Error::NotFound("doctor"))?;
-        tx.commit().await?;
-        Ok(created)
+        self.audited_write(Some(actor), AuditAction::DoctorCreate, async |tx| {
+            users::insert(&mut *tx, UserId(id.0), email.as_ref(), &hash, Role::Doctor).await?;
+            doctors::insert(&mut *tx, &record_).await?;
+            let created = doctors::get(&mut *tx, id, true).await?.ok_or(Error::NotFound("doctor"))?;
+            Ok(Done::on(id.0, created))
+        })
+        .await
     }
 
     /// A doctor's directory entry; contact details only for the doctor and administrators.
@@ -66,11 +67,12 @@ impl MedConnect {
 
     /// The directory, by name, optionally for one specialty (any signed-in user).
     pub async fn list_doctors(&self, actor: &Actor, query: &DoctorQuery) -> Result<Page<Doctor>> {
-        let limit = query.page.limit()?;
-        let after = query.page.key()?;
         let specialty = BoundedText::<100>::parse_opt("specialty", query.specialty.as_deref())?;
+        let scope = format!("doctors/{}/{}", actor.user_id(), specialty.as_ref().map_or("", AsRef::as_ref));
+        let limit = query.page.limit()?;
+        let after = self.cursors().after(&scope, &query.page)?;
         let rows =
             doctors::list(self.pool(), specialty.as_ref().map(AsRef::as_ref), after, limit, actor.is_admin()).await?;
-        Ok(page_from(rows, limit, doctors::list_key))
+        Ok(self.cursors().page(&scope, rows, limit, doctors::list_key))
     }
 }

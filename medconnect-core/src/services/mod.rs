@@ -1,6 +1,14 @@
-//! The use cases the adapters call. Each one: authorise → read or write (in one
-//! transaction when it writes) → audit. Inputs arrive raw and are parsed here, so a
-//! bad field is reported the same way on every road.
+//! The use cases the adapters call. Inputs arrive raw and are parsed here, so a bad field
+//! is reported the same way on every road.
+//!
+//! Every use case on one patient's data goes through [`MedConnect::with_patient`], the one
+//! unit of work: it reads what the actor is to the patient (locking the care relationship
+//! when the action writes), asks the policy, runs the work, and audits. A write commits
+//! its audit row with the change; a read hands its row to the group-commit writer and
+//! answers once the row is durable; a refusal is recorded after the rollback, on the same
+//! connection, so a refusal never holds two connections. Use cases that are not about one
+//! patient (accounts, directories) go through [`MedConnect::audited_write`] or
+//! [`MedConnect::audited_read`], which do the same without the policy step.
 
 mod accounts;
 mod audit;
@@ -10,7 +18,6 @@ mod medical;
 mod patients;
 mod predictions;
 
-pub use crate::store::audit::AuditRecord;
 pub use crate::store::medical::EntryFilter;
 pub use accounts::NewAdmin;
 pub use doctors::{DoctorQuery, NewDoctor};
@@ -19,50 +26,114 @@ pub use medical::EntryQuery;
 pub use patients::{EmergencyContactInput, NewPatient, PatientQuery};
 pub use predictions::PredictRequest;
 
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
 
+use crate::MedConnect;
+use crate::audit::{AuditAction, AuditEvent};
 use crate::auth::Actor;
 use crate::auth::policy::{self, PatientAction};
 use crate::domain::PatientId;
 use crate::error::Result;
-use crate::store::{self, audit::AuditEvent};
+use crate::store;
 
-/// Records an access by `actor` in the audit log.
-async fn record(
-    conn: &mut PgConnection,
-    actor: Option<&Actor>,
-    action: &str,
+/// What a unit of work hands back: its result, and the record it touched, for the audit row.
+pub(crate) struct Done<T> {
+    value: T,
+    target: Option<Uuid>,
+    /// For use cases not scoped to one patient: the patient the change was about.
     patient: Option<PatientId>,
-    target: Option<uuid::Uuid>,
-    outcome: &str,
-) -> Result<()> {
-    let event = AuditEvent {
-        actor_id: actor.map(|a| a.user_id.0),
-        actor_role: actor.map(|a| a.role.as_str()),
-        action,
-        patient_id: patient.map(|p| p.0),
-        target_id: target,
-        outcome,
-    };
-    store::audit::append(conn, &event).await
 }
 
-/// Decides whether `actor` may take `action` on `patient`. A refusal is audited in a
-/// transaction of its own, so that it is kept when the caller's transaction rolls back.
-async fn authorize_patient(
-    pool: &sqlx::PgPool,
-    conn: &mut PgConnection,
-    actor: &Actor,
-    patient: PatientId,
-    action: PatientAction,
-    audit_action: &str,
-) -> Result<()> {
-    let relation = store::patients::relation(&mut *conn, actor, patient).await?;
-    let decision = policy::authorize(relation, action);
-    if decision.is_err() {
-        let mut own = pool.begin().await?;
-        record(&mut own, Some(actor), audit_action, Some(patient), None, "denied").await?;
-        own.commit().await?;
+impl<T> Done<T> {
+    /// A result that touched no record in particular (a read, a list).
+    pub fn read(value: T) -> Self {
+        Self { value, target: None, patient: None }
     }
-    decision
+
+    /// A result about one record (an entry, a prediction, a doctor, an account).
+    pub fn on(target: Uuid, value: T) -> Self {
+        Self { value, target: Some(target), patient: None }
+    }
+
+    /// The patient a change outside `with_patient` was about (a registration).
+    pub fn about(mut self, patient: PatientId) -> Self {
+        self.patient = Some(patient);
+        self
+    }
+}
+
+impl MedConnect {
+    /// The unit of work of every use case on one patient: policy, work and audit, with
+    /// the relation locked for writes. See the module documentation.
+    pub(crate) async fn with_patient<T>(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        action: PatientAction,
+        work: impl AsyncFnOnce(&mut PgConnection) -> Result<Done<T>>,
+    ) -> Result<T> {
+        let event = AuditEvent::new(Some(actor), action.audited_as()).about(Some(patient));
+        let mut conn = self.pool().acquire().await?;
+        if action.writes() {
+            let mut tx = conn.begin().await?;
+            let facts = store::patients::facts(&mut *tx, actor, patient, true).await?;
+            if let Err(refusal) = policy::authorize(policy::relation(actor, patient, facts), action) {
+                tx.rollback().await?;
+                store::audit::insert_one(&mut *conn, &event.denied().into_row(self.audit_keys())).await?;
+                return Err(refusal);
+            }
+            let done = work(&mut tx).await?;
+            store::audit::insert_one(&mut *tx, &event.target(done.target).into_row(self.audit_keys())).await?;
+            // Cached answers that this write changes are invalidated here, before the commit
+            // is acknowledged (the Redis cache hooks in at this point).
+            tx.commit().await?;
+            Ok(done.value)
+        } else {
+            let facts = store::patients::facts(&mut *conn, actor, patient, false).await?;
+            if let Err(refusal) = policy::authorize(policy::relation(actor, patient, facts), action) {
+                store::audit::insert_one(&mut *conn, &event.denied().into_row(self.audit_keys())).await?;
+                return Err(refusal);
+            }
+            let done = work(&mut conn).await?;
+            drop(conn);
+            self.audit_writer().append(event.target(done.target).into_row(self.audit_keys())).await?;
+            Ok(done.value)
+        }
+    }
+
+    /// A change that is not scoped to one patient's record (registrations, account
+    /// changes): one transaction with its audit row. Authorisation is the caller's first step.
+    pub(crate) async fn audited_write<T>(
+        &self,
+        actor: Option<&Actor>,
+        action: AuditAction,
+        work: impl AsyncFnOnce(&mut PgConnection) -> Result<Done<T>>,
+    ) -> Result<T> {
+        let mut tx = self.pool().begin().await?;
+        let done = work(&mut tx).await?;
+        let event = AuditEvent::new(actor, action).about(done.patient).target(done.target);
+        store::audit::insert_one(&mut *tx, &event.into_row(self.audit_keys())).await?;
+        tx.commit().await?;
+        Ok(done.value)
+    }
+
+    /// A read that is not scoped to one patient (the patient list, the audit trail): answered
+    /// once its audit row is durable, through the group-commit writer.
+    pub(crate) async fn audited_read<T>(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        work: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.pool().acquire().await?;
+        let value = work(&mut conn).await?;
+        drop(conn);
+        self.audit_writer().append(AuditEvent::new(Some(actor), action).into_row(self.audit_keys())).await?;
+        Ok(value)
+    }
+}
+
+pub(crate) fn require_admin(actor: &Actor) -> Result<()> {
+    if actor.is_admin() { Ok(()) } else { Err(crate::error::Error::forbidden("only administrators may do this")) }
 }

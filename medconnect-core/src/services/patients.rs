@@ -2,22 +2,24 @@
 
 use chrono::NaiveDate;
 
-use super::{authorize_patient, record};
+use super::Done;
 use crate::MedConnect;
-use crate::auth::Actor;
+use crate::audit::AuditAction;
 use crate::auth::policy::PatientAction;
+use crate::auth::{Actor, ClientAddress};
 use crate::domain::{
     BirthDate, BoundedText, CareRelationship, DoctorId, Email, EmergencyContact, Password, Patient, PatientId, Phone,
     Role, Sex, UserId,
 };
 use crate::error::{Error, Result};
-use crate::pagination::{Page, PageRequest, page_from};
+use crate::pagination::{Page, PageRequest};
 use crate::store::patients::{PatientRecord, Scope};
 use crate::store::{care, doctors, patients, users};
 
 /// A patient to register. Self sign-up needs `email` and `password`; staff may register
 /// a patient without an account.
-#[derive(Debug, Clone, Default)]
+/// No `Debug`: it may hold a password.
+#[derive(Clone, Default)]
 pub struct NewPatient {
     pub email: Option<String>,
     pub password: Option<String>,
@@ -84,101 +86,110 @@ impl NewPatient {
 }
 
 impl MedConnect {
-    /// Registers a patient. Anyone may sign up as a patient (with e-mail and password);
-    /// doctors and administrators may register others, and a doctor who does is given
-    /// care of the new patient. A signed-in patient may not register anyone.
-    pub async fn register_patient(&self, actor: Option<&Actor>, new: NewPatient) -> Result<Patient> {
-        let role = actor.map(|a| a.role);
-        if role == Some(Role::Patient) {
-            return Err(Error::forbidden("patients cannot register other patients"));
-        }
-        let mut parsed = new.parse(actor.map(|a| a.user_id))?;
-        if actor.is_none() && parsed.credentials.is_none() {
+    /// Self sign-up: anyone may register as a patient with an e-mail and a password. Sign-ups
+    /// are counted per client address (`from`), since each one costs an argon2 hash.
+    pub async fn sign_up(&self, new: NewPatient, from: ClientAddress) -> Result<Patient> {
+        let parsed = new.parse(None)?;
+        if parsed.credentials.is_none() {
             return Err(Error::invalid("email", "is required to sign up"));
         }
+        let ticket = self.throttle().sign_up(self.pool(), from).await?;
+        match self.create_patient(None, parsed).await {
+            Err(err @ Error::Unavailable { dependency: "password hashing", .. }) => {
+                self.throttle().not_checked(self.pool(), ticket).await?;
+                Err(err)
+            }
+            other => other,
+        }
+    }
+
+    /// Registers a patient on behalf of staff: doctors and administrators may, and a doctor
+    /// who does is given care of the new patient. A patient may not register anyone.
+    pub async fn register_patient(&self, actor: &Actor, new: NewPatient) -> Result<Patient> {
+        if actor.role() == Role::Patient {
+            return Err(Error::forbidden("patients cannot register other patients"));
+        }
+        let parsed = new.parse(Some(actor.user_id()))?;
+        self.create_patient(Some(actor), parsed).await
+    }
+
+    async fn create_patient(&self, actor: Option<&Actor>, mut parsed: ParsedPatient) -> Result<Patient> {
         let hash = match &parsed.credentials {
             Some((_, password)) => Some(self.hasher().hash(password.expose()).await?),
             None => None,
         };
-        let mut tx = self.pool().begin().await?;
-        if let (Some((email, _)), Some(hash)) = (&parsed.credentials, &hash) {
-            let user = UserId::new();
-            users::insert(&mut *tx, user, email.as_ref(), hash, Role::Patient).await?;
-            parsed.record.user_id = Some(user);
-        }
-        patients::insert(&mut *tx, &parsed.record).await?;
-        let patient = parsed.record.id;
-        if let Some(doctor) = actor.and_then(Actor::doctor_id) {
-            care::grant(&mut tx, doctor, patient, UserId(doctor.0)).await?;
-        }
-        record(&mut tx, actor, "patient.create", Some(patient), None, "ok").await?;
-        let created = patients::get(&mut *tx, patient).await?.ok_or(Error::NotFound("patient"))?;
-        tx.commit().await?;
-        Ok(created)
+        self.audited_write(actor, AuditAction::PatientCreate, async |tx| {
+            if let (Some((email, _)), Some(hash)) = (&parsed.credentials, &hash) {
+                let user = UserId::new();
+                users::insert(&mut *tx, user, email.as_ref(), hash, Role::Patient).await?;
+                parsed.record.user_id = Some(user);
+            }
+            patients::insert(&mut *tx, &parsed.record).await?;
+            let patient = parsed.record.id;
+            if let Some(doctor) = actor.and_then(Actor::doctor_id) {
+                care::grant(&mut *tx, doctor, patient, UserId(doctor.0)).await?;
+            }
+            let created = patients::get(&mut *tx, patient).await?.ok_or(Error::NotFound("patient"))?;
+            Ok(Done::read(created).about(patient))
+        })
+        .await
     }
 
     /// A patient's profile: for the patient, their doctors in care, and administrators.
     pub async fn get_patient(&self, actor: &Actor, patient: PatientId) -> Result<Patient> {
-        let mut tx = self.pool().begin().await?;
-        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ReadProfile, "patient.read").await?;
-        let found = patients::get(&mut *tx, patient).await?.ok_or(Error::NotFound("patient"))?;
-        record(&mut tx, Some(actor), "patient.read", Some(patient), None, "ok").await?;
-        tx.commit().await?;
-        Ok(found)
+        self.with_patient(actor, patient, PatientAction::ReadProfile, async |conn| {
+            Ok(Done::read(patients::get(&mut *conn, patient).await?.ok_or(Error::NotFound("patient"))?))
+        })
+        .await
     }
 
     /// Patients by name: administrators see all, doctors those in their care, a patient themself.
     pub async fn list_patients(&self, actor: &Actor, query: &PatientQuery) -> Result<Page<Patient>> {
-        let limit = query.page.limit()?;
-        let after = query.page.key()?;
         let name = BoundedText::<100>::parse_opt("name", query.name.as_deref())?;
-        let scope = match (actor.role, actor.doctor_id(), actor.patient_id) {
+        let scope = format!("patients/{}/{}", actor.user_id(), name.as_ref().map_or("", AsRef::as_ref));
+        let limit = query.page.limit()?;
+        let after = self.cursors().after(&scope, &query.page)?;
+        let scope_of_list = match (actor.role(), actor.doctor_id(), actor.patient_id()) {
             (Role::Admin, _, _) => Scope::All,
             (Role::Doctor, Some(doctor), _) => Scope::InCareOf(doctor),
             (Role::Patient, _, Some(own)) => Scope::Only(own),
-            _ => {
-                return Ok(Page { items: Vec::new(), next_cursor: None });
-            }
+            _ => return Ok(Page { items: Vec::new(), next_cursor: None }),
         };
-        let mut tx = self.pool().begin().await?;
-        let rows = patients::list(&mut *tx, scope, name.as_ref().map(AsRef::as_ref), after, limit).await?;
-        record(&mut tx, Some(actor), "patient.list", None, None, "ok").await?;
-        tx.commit().await?;
-        Ok(page_from(rows, limit, patients::list_key))
+        let rows = self
+            .audited_read(actor, AuditAction::PatientList, async |conn| {
+                patients::list(&mut *conn, scope_of_list, name.as_ref().map(AsRef::as_ref), after, limit).await
+            })
+            .await?;
+        Ok(self.cursors().page(&scope, rows, limit, patients::list_key))
     }
 
     /// The patient's active care team.
     pub async fn care_team(&self, actor: &Actor, patient: PatientId) -> Result<Vec<CareRelationship>> {
-        let mut tx = self.pool().begin().await?;
-        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ReadCareTeam, "care.read").await?;
-        let team = care::team(&mut *tx, patient).await?;
-        record(&mut tx, Some(actor), "care.read", Some(patient), None, "ok").await?;
-        tx.commit().await?;
-        Ok(team)
+        self.with_patient(actor, patient, PatientAction::ReadCareTeam, async |conn| {
+            Ok(Done::read(care::team(&mut *conn, patient).await?))
+        })
+        .await
     }
 
     /// Gives a doctor care of a patient (the patient themself or an administrator).
     pub async fn grant_care(&self, actor: &Actor, patient: PatientId, doctor: DoctorId) -> Result<CareRelationship> {
-        let mut tx = self.pool().begin().await?;
-        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ManageCareTeam, "care.grant").await?;
-        if !doctors::is_active(&mut *tx, doctor).await? {
-            return Err(Error::NotFound("doctor"));
-        }
-        let granted = care::grant(&mut tx, doctor, patient, actor.user_id).await?;
-        record(&mut tx, Some(actor), "care.grant", Some(patient), Some(doctor.0), "ok").await?;
-        tx.commit().await?;
-        Ok(granted)
+        self.with_patient(actor, patient, PatientAction::GrantCare, async |tx| {
+            if !doctors::is_active(&mut *tx, doctor).await? {
+                return Err(Error::NotFound("doctor"));
+            }
+            Ok(Done::on(doctor.0, care::grant(&mut *tx, doctor, patient, actor.user_id()).await?))
+        })
+        .await
     }
 
     /// Ends a doctor's care of a patient (the patient themself or an administrator).
     pub async fn revoke_care(&self, actor: &Actor, patient: PatientId, doctor: DoctorId) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ManageCareTeam, "care.revoke").await?;
-        if !care::revoke(&mut *tx, doctor, patient, actor.user_id).await? {
-            return Err(Error::NotFound("care relationship"));
-        }
-        record(&mut tx, Some(actor), "care.revoke", Some(patient), Some(doctor.0), "ok").await?;
-        tx.commit().await?;
-        Ok(())
+        self.with_patient(actor, patient, PatientAction::RevokeCare, async |tx| {
+            if !care::revoke(&mut *tx, doctor, patient, actor.user_id()).await? {
+                return Err(Error::NotFound("care relationship"));
+            }
+            Ok(Done::on(doctor.0, ()))
+        })
+        .await
     }
 }

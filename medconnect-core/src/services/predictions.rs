@@ -3,7 +3,7 @@
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{authorize_patient, record};
+use super::Done;
 use crate::MedConnect;
 use crate::ai::risk::predict::predict as predict_risk;
 use crate::ai::treatment::{PatientFacts, RuleSet};
@@ -14,7 +14,7 @@ use crate::domain::{
     PatientId, Prediction, PredictionInput, PredictionKind, PredictionOutput,
 };
 use crate::error::{Error, Result};
-use crate::pagination::{Page, PageRequest, page_from};
+use crate::pagination::{Page, PageRequest};
 use crate::store::predictions::{self, NewPrediction};
 use crate::store::{medical, patients};
 
@@ -78,83 +78,88 @@ impl MedConnect {
         if !request.inputs.is_empty() && request.kind.risk().is_none() {
             return Err(Error::invalid("inputs", "apply only to the risk kinds"));
         }
-        let mut tx = self.pool().begin().await?;
-        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::RequestPrediction, "prediction.create")
+        self.with_patient(actor, patient, PatientAction::RequestPrediction, async |tx| {
+            let kinds = [
+                EntryKind::Observation,
+                EntryKind::LabResult,
+                EntryKind::Diagnosis,
+                EntryKind::Medication,
+                EntryKind::Allergy,
+            ];
+            let entries = medical::of_kinds(&mut *tx, patient, &kinds).await?;
+            let (mut facts, mut inputs) = facts_of(&entries);
+            let (model_name, model_version, output) = match request.kind {
+                PredictionKind::DrugInteractions => {
+                    inputs.retain(|i| i.name == "active medication");
+                    let mut names: Vec<String> = facts.medications.iter().map(|(m, _)| m.clone()).collect();
+                    if let Some(drug) = &proposed {
+                        names.push(drug.as_ref().to_owned());
+                        inputs.push(PredictionInput {
+                            name: "proposed drug".into(),
+                            value: drug.as_ref().to_owned(),
+                            source: InputSource::Request,
+                        });
+                    }
+                    let interactions = self.interactions().check(&names);
+                    let output = PredictionOutput::DrugInteractions(DrugInteractionsResult {
+                        proposed_drug: proposed.map(BoundedText::into_inner),
+                        interactions,
+                    });
+                    ("ansm-interaction-thesaurus", crate::ai::interactions::EDITION.to_owned(), output)
+                }
+                PredictionKind::TreatmentOptions => {
+                    facts.predictions = predictions::latest_probabilities(&mut *tx, patient).await?;
+                    for (kind, p, id) in &facts.predictions {
+                        inputs.push(PredictionInput {
+                            name: kind.clone(),
+                            value: format!("{p:.3}"),
+                            source: InputSource::Prediction { prediction_id: *id },
+                        });
+                    }
+                    let rules = RuleSet::shared()?;
+                    let plan = rules.plan(self.interactions(), &facts, Utc::now());
+                    ("medconnect-treatment-rules", rules.version.clone(), PredictionOutput::TreatmentOptions(plan))
+                }
+                kind @ (PredictionKind::CardiovascularRisk
+                | PredictionKind::DiabetesRisk
+                | PredictionKind::HeartFailureMortality) => {
+                    let risk = kind.risk().ok_or_else(|| Error::internal("risk kind without a model"))?;
+                    let profile = patients::get(&mut *tx, patient).await?.ok_or(Error::NotFound("patient"))?;
+                    let model = self.risk_model(risk);
+                    let (result, risk_inputs) = predict_risk(
+                        risk,
+                        model,
+                        &profile,
+                        &entries,
+                        self.interactions(),
+                        &request.inputs,
+                        Utc::now(),
+                    )?;
+                    inputs = risk_inputs;
+                    let output = match kind {
+                        PredictionKind::CardiovascularRisk => PredictionOutput::CardiovascularRisk(result),
+                        PredictionKind::DiabetesRisk => PredictionOutput::DiabetesRisk(result),
+                        _ => PredictionOutput::HeartFailureMortality(result),
+                    };
+                    (model.name.as_str(), model.version.clone(), output)
+                }
+            };
+            let stored = predictions::insert(
+                &mut *tx,
+                &NewPrediction {
+                    patient_id: patient,
+                    kind: request.kind,
+                    requested_by: actor.user_id(),
+                    model_name,
+                    model_version: &model_version,
+                    inputs: &inputs,
+                    output: &output,
+                },
+            )
             .await?;
-        let kinds = [
-            EntryKind::Observation,
-            EntryKind::LabResult,
-            EntryKind::Diagnosis,
-            EntryKind::Medication,
-            EntryKind::Allergy,
-        ];
-        let entries = medical::of_kinds(&mut *tx, patient, &kinds).await?;
-        let (mut facts, mut inputs) = facts_of(&entries);
-        let (model_name, model_version, output) = match request.kind {
-            PredictionKind::DrugInteractions => {
-                inputs.retain(|i| i.name == "active medication");
-                let mut names: Vec<String> = facts.medications.iter().map(|(m, _)| m.clone()).collect();
-                if let Some(drug) = &proposed {
-                    names.push(drug.as_ref().to_owned());
-                    inputs.push(PredictionInput {
-                        name: "proposed drug".into(),
-                        value: drug.as_ref().to_owned(),
-                        source: InputSource::Request,
-                    });
-                }
-                let interactions = self.interactions().check(&names);
-                let output = PredictionOutput::DrugInteractions(DrugInteractionsResult {
-                    proposed_drug: proposed.map(BoundedText::into_inner),
-                    interactions,
-                });
-                ("ansm-interaction-thesaurus", crate::ai::interactions::EDITION.to_owned(), output)
-            }
-            PredictionKind::TreatmentOptions => {
-                facts.predictions = predictions::latest_probabilities(&mut *tx, patient).await?;
-                for (kind, p, id) in &facts.predictions {
-                    inputs.push(PredictionInput {
-                        name: kind.clone(),
-                        value: format!("{p:.3}"),
-                        source: InputSource::Prediction { prediction_id: *id },
-                    });
-                }
-                let rules = RuleSet::shared()?;
-                let plan = rules.plan(self.interactions(), &facts, Utc::now());
-                ("medconnect-treatment-rules", rules.version.clone(), PredictionOutput::TreatmentOptions(plan))
-            }
-            kind @ (PredictionKind::CardiovascularRisk
-            | PredictionKind::DiabetesRisk
-            | PredictionKind::HeartFailureMortality) => {
-                let risk = kind.risk().ok_or_else(|| Error::internal("risk kind without a model"))?;
-                let profile = patients::get(&mut *tx, patient).await?.ok_or(Error::NotFound("patient"))?;
-                let model = self.risk_model(risk);
-                let (result, risk_inputs) =
-                    predict_risk(risk, model, &profile, &entries, self.interactions(), &request.inputs, Utc::now())?;
-                inputs = risk_inputs;
-                let output = match kind {
-                    PredictionKind::CardiovascularRisk => PredictionOutput::CardiovascularRisk(result),
-                    PredictionKind::DiabetesRisk => PredictionOutput::DiabetesRisk(result),
-                    _ => PredictionOutput::HeartFailureMortality(result),
-                };
-                (model.name.as_str(), model.version.clone(), output)
-            }
-        };
-        let stored = predictions::insert(
-            &mut *tx,
-            &NewPrediction {
-                patient_id: patient,
-                kind: request.kind,
-                requested_by: actor.user_id,
-                model_name,
-                model_version: &model_version,
-                inputs: &inputs,
-                output: &output,
-            },
-        )
-        .await?;
-        record(&mut tx, Some(actor), "prediction.create", Some(patient), Some(stored.id), "ok").await?;
-        tx.commit().await?;
-        Ok(stored)
+            Ok(Done::on(stored.id, stored))
+        })
+        .await
     }
 
     /// A patient's stored predictions, newest first: the patient and their doctors in care.
@@ -165,15 +170,15 @@ impl MedConnect {
         kind: Option<PredictionKind>,
         page: &PageRequest,
     ) -> Result<Page<Prediction>> {
+        let scope = format!("predictions/{}/{patient}/{}", actor.user_id(), kind.map_or("", PredictionKind::as_str));
         let limit = page.limit()?;
-        let after = page.key()?;
-        let mut tx = self.pool().begin().await?;
-        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ReadPredictions, "prediction.read")
+        let after = self.cursors().after(&scope, page)?;
+        let rows = self
+            .with_patient(actor, patient, PatientAction::ReadPredictions, async |conn| {
+                Ok(Done::read(predictions::list(&mut *conn, patient, kind, after, limit).await?))
+            })
             .await?;
-        let rows = predictions::list(&mut *tx, patient, kind, after, limit).await?;
-        record(&mut tx, Some(actor), "prediction.read", Some(patient), None, "ok").await?;
-        tx.commit().await?;
-        Ok(page_from(rows, limit, predictions::list_key))
+        Ok(self.cursors().page(&scope, rows, limit, predictions::list_key))
     }
 
     /// Marks a prediction as reviewed by a doctor in the patient's care, with a comment.
@@ -184,20 +189,18 @@ impl MedConnect {
         comment: Option<String>,
     ) -> Result<Prediction> {
         let comment = BoundedText::<2000, true>::parse_opt("comment", comment.as_deref())?;
-        let mut tx = self.pool().begin().await?;
-        let Some(patient) = predictions::patient_of(&mut *tx, prediction).await? else {
+        let Some(patient) = predictions::patient_of(self.pool(), prediction).await? else {
             return Err(Error::NotFound("prediction"));
         };
+        let reviewed = self
+            .with_patient(actor, patient, PatientAction::ReviewPrediction, async |tx| {
+                let by = actor.user_id();
+                let reviewed =
+                    predictions::review(&mut *tx, prediction, by, comment.as_ref().map(AsRef::as_ref)).await?;
+                Ok(Done::on(prediction, reviewed))
+            })
+            .await;
         // A stranger learns nothing, not even that the prediction exists.
-        if patients::relation(&mut *tx, actor, patient).await? == crate::auth::policy::Relation::Stranger {
-            return Err(Error::NotFound("prediction"));
-        }
-        authorize_patient(self.pool(), &mut tx, actor, patient, PatientAction::ReviewPrediction, "prediction.review")
-            .await?;
-        let reviewed =
-            predictions::review(&mut *tx, prediction, actor.user_id, comment.as_ref().map(AsRef::as_ref)).await?;
-        record(&mut tx, Some(actor), "prediction.review", Some(patient), Some(prediction), "ok").await?;
-        tx.commit().await?;
-        Ok(reviewed)
+        reviewed.map_err(|e| if matches!(e, Error::NotFound(_)) { Error::NotFound("prediction") } else { e })
     }
 }

@@ -60,7 +60,8 @@ pub async fn insert(db: impl PgExecutor<'_>, d: &DoctorRecord) -> Result<()> {
     .bind(d.phone.as_ref().map(AsRef::<str>::as_ref))
     .bind(d.contact_email.as_ref().map(AsRef::<str>::as_ref))
     .execute(db)
-    .await?;
+    .await
+    .map_err(super::on_unique("doctors_licence_number_key", "licence_number"))?;
     Ok(())
 }
 

@@ -116,14 +116,15 @@ pub async fn list(
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-/// Entries of some kinds, newest first, for decision support (bounded).
+/// Every entry of some kinds, newest first: decision support reads the whole record, so
+/// that nothing it would have weighed is left out unsaid.
 pub async fn of_kinds(db: impl PgExecutor<'_>, patient: PatientId, kinds: &[EntryKind]) -> Result<Vec<MedicalEntry>> {
     let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     let sql = concat!(
         "select ",
         columns!(),
         " from medical_entries where patient_id = $1 and kind = any($2)
-         order by effective_at desc, id desc limit 5000"
+         order by effective_at desc, id desc"
     );
     let rows: Vec<EntryRow> = sqlx::query_as(sql).bind(patient.0).bind(kinds).fetch_all(db).await?;
     Ok(rows.into_iter().map(Into::into).collect())

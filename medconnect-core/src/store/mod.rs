@@ -1,6 +1,7 @@
-//! PostgreSQL repositories. Functions take any executor (`&PgPool`, a connection or a
-//! transaction) so that the service owns begin and commit. Every query binds its
-//! parameters; none is built by concatenation.
+//! PostgreSQL repositories, private to the core: only the use cases reach them, after the
+//! policy. Functions take any executor (`&PgPool`, a connection or a transaction) so that
+//! the caller owns begin and commit. Every query binds its parameters; none is built by
+//! concatenation. The store reports facts; it does not decide access.
 
 pub mod audit;
 pub mod care;
@@ -9,6 +10,7 @@ pub mod medical;
 pub mod patients;
 pub mod predictions;
 pub mod sessions;
+pub mod throttle;
 pub mod users;
 
 use std::time::Duration;
@@ -16,22 +18,42 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The schema, embedded in the binary and applied at start-up.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// How long a request waits for a connection before it is told the database is unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Opens a pool that gives up quickly when the database is unreachable.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
-    let pool = PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(url)
-        .await?;
+    let pool =
+        PgPoolOptions::new().max_connections(max_connections).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?;
     Ok(pool)
+}
+
+/// A small pool to the same database for background work, opened lazily.
+pub fn side_pool(pool: &PgPool, max_connections: u32) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_lazy_with(pool.connect_options().as_ref().clone())
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<()> {
     MIGRATOR.run(pool).await?;
     Ok(())
+}
+
+/// For an insert: a unique violation of `constraint` is a conflict on `field`; any other
+/// error maps as usual. Each insert names its own constraints, so a new unique index
+/// added elsewhere never turns into a wrong field name.
+pub fn on_unique(constraint: &'static str, field: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |err| match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() && db.constraint() == Some(constraint) => {
+            Error::Conflict { field: Some(field) }
+        }
+        _ => err.into(),
+    }
 }

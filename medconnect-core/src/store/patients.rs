@@ -5,11 +5,10 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::auth::policy::Relation;
+use crate::auth::policy::PatientFacts;
 use crate::domain::BoundedText;
 use crate::domain::{
-    BirthDate, DoctorId, EmergencyContact, EmergencyContactView, Patient, PatientId, PersonName, Phone, Role, Sex,
-    UserId,
+    BirthDate, DoctorId, EmergencyContact, EmergencyContactView, Patient, PatientId, PersonName, Phone, Sex, UserId,
 };
 use crate::error::{Error, Result};
 
@@ -95,7 +94,8 @@ pub async fn insert(db: impl PgExecutor<'_>, p: &PatientRecord) -> Result<()> {
     .bind(contact.and_then(|c| c.relationship.as_ref()).map(AsRef::<str>::as_ref))
     .bind(p.created_by.map(|u| u.0))
     .execute(db)
-    .await?;
+    .await
+    .map_err(super::on_unique("patients_user_id_key", "user_id"))?;
     Ok(())
 }
 
@@ -106,7 +106,8 @@ pub async fn get(db: impl PgExecutor<'_>, id: PatientId) -> Result<Option<Patien
 }
 
 /// Pages continue after the last row's id; its sort key is read back in SQL so the
-/// comparison uses exactly the database's own `lower()` and collation.
+/// comparison uses exactly the database's own `lower()` and collation. The id comes from a
+/// signed cursor issued to this caller for this list, so it names a patient they were shown.
 pub type ListKey = Uuid;
 
 pub fn list_key(p: &Patient) -> ListKey {
@@ -157,24 +158,21 @@ pub async fn list(
     rows.into_iter().map(Patient::try_from).collect()
 }
 
-/// What the actor is to the patient; `Stranger` also when the patient does not exist.
-pub async fn relation(db: impl PgExecutor<'_>, actor: &Actor, patient: PatientId) -> Result<Relation> {
-    if actor.patient_id == Some(patient) {
-        return Ok(Relation::Own);
-    }
-    let (exists, in_care): (bool, bool) = sqlx::query_as(
+/// What the database knows about the actor and the patient. With `lock`, the care
+/// relationship found is locked (`for share`) until the transaction ends, so a concurrent
+/// revoke waits for the write that relied on it, or the write sees the revoke.
+pub async fn facts(db: impl PgExecutor<'_>, actor: &Actor, patient: PatientId, lock: bool) -> Result<PatientFacts> {
+    let sql = if lock {
         "select exists (select 1 from patients where id = $1),
                 exists (select 1 from care_relationships
-                        where patient_id = $1 and doctor_id = $2 and revoked_at is null)",
-    )
-    .bind(patient.0)
-    .bind(actor.user_id.0)
-    .fetch_one(db)
-    .await?;
-    Ok(match actor.role {
-        _ if !exists => Relation::Stranger,
-        Role::Admin => Relation::Admin,
-        Role::Doctor if in_care => Relation::InCare,
-        _ => Relation::Stranger,
-    })
+                        where patient_id = $1 and doctor_id = $2 and revoked_at is null for share)"
+    } else {
+        "select exists (select 1 from patients where id = $1),
+                exists (select 1 from care_relationships
+                        where patient_id = $1 and doctor_id = $2 and revoked_at is null)"
+    };
+    let doctor = actor.doctor_id().map(|d| d.0);
+    let (patient_exists, actor_in_care): (bool, bool) =
+        sqlx::query_as(sql).bind(patient.0).bind(doctor).fetch_one(db).await?;
+    Ok(PatientFacts { patient_exists, actor_in_care })
 }

@@ -47,7 +47,8 @@ pub async fn insert(db: impl PgExecutor<'_>, id: UserId, email: &str, password_h
         .bind(password_hash)
         .bind(role.as_str())
         .execute(db)
-        .await?;
+        .await
+        .map_err(super::on_unique("users_email_key", "email"))?;
     Ok(())
 }
 
@@ -129,25 +130,4 @@ pub async fn session_holder(db: impl PgExecutor<'_>, user: Uuid, session: Uuid) 
     .bind(session)
     .fetch_optional(db)
     .await?)
-}
-
-/// Failed sign-ins for an e-mail since `since`.
-pub async fn recent_login_failures(db: impl PgExecutor<'_>, email: &str, since: DateTime<Utc>) -> Result<i64> {
-    Ok(sqlx::query_scalar("select count(*) from login_failures where email = $1 and at >= $2")
-        .bind(email)
-        .bind(since)
-        .fetch_one(db)
-        .await?)
-}
-
-/// Records a failed sign-in, and forgets failures older than a day.
-pub async fn record_login_failure(db: &sqlx::PgPool, email: &str) -> Result<()> {
-    sqlx::query("insert into login_failures (email) values ($1)").bind(email).execute(db).await?;
-    sqlx::query("delete from login_failures where at < now() - interval '1 day'").execute(db).await?;
-    Ok(())
-}
-
-pub async fn clear_login_failures(db: impl PgExecutor<'_>, email: &str) -> Result<()> {
-    sqlx::query("delete from login_failures where email = $1").bind(email).execute(db).await?;
-    Ok(())
 }

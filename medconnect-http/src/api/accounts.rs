@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use medconnect_core::MedConnect;
 use medconnect_core::domain::{Account, PatientId, Role, UserId};
-use medconnect_core::services::AuditRecord;
+use medconnect_core::{AuditRecord, VerifyAudit};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -70,6 +70,9 @@ pub struct AuditView {
     pub target_id: Option<Uuid>,
     /// `ok`, or `denied` when the policy refused.
     pub outcome: String,
+    /// The row's position in the sealed HMAC chain; absent until the sealer has chained it
+    /// (within about a second).
+    pub chain_position: Option<i64>,
 }
 
 impl From<AuditRecord> for AuditView {
@@ -83,19 +86,58 @@ impl From<AuditRecord> for AuditView {
             patient_id: r.patient_id,
             target_id: r.target_id,
             outcome: r.outcome,
+            chain_position: r.chain_position,
         }
     }
 }
 
 page_of!(AuditPage, AuditView, "A page of audit events, oldest first.");
 
-/// The result of walking the audit hash chain.
+/// How far verification of the audit trail got, and the first problem it found.
 #[derive(Debug, Object)]
-pub struct AuditVerification {
-    /// True when every row's hash matches its content and its predecessor.
+#[oai(rename = "AuditVerification")]
+pub struct AuditVerificationView {
+    /// No problem found in what was checked.
     pub intact: bool,
-    /// The first row that does not match, if any.
-    pub first_broken_seq: Option<i64>,
+    /// Every row was checked; false when `max_rows` stopped verification first.
+    pub complete: bool,
+    /// The first chain position checked.
+    pub from_position: i64,
+    /// The last chain position checked and found sound.
+    pub through_position: i64,
+    pub sealed_rows_checked: u64,
+    /// Rows appended but not yet chained, each checked against its own MAC.
+    pub unsealed_rows_checked: u64,
+    /// The chain hash at `through_position` (hex): keep it to detect a cut tail later.
+    pub head: Option<String>,
+    /// Whether the `head` given in the request was found in the chain.
+    pub kept_head_found: Option<bool>,
+    pub problem: Option<AuditProblemView>,
+}
+
+/// Where the audit trail fails verification, and how.
+#[derive(Debug, Object)]
+#[oai(rename = "AuditProblem")]
+pub struct AuditProblemView {
+    pub seq: Option<i64>,
+    pub position: Option<i64>,
+    pub reason: String,
+}
+
+impl From<medconnect_core::AuditVerification> for AuditVerificationView {
+    fn from(v: medconnect_core::AuditVerification) -> Self {
+        Self {
+            intact: v.intact,
+            complete: v.complete,
+            from_position: v.from_position,
+            through_position: v.through_position,
+            sealed_rows_checked: v.sealed_rows_checked,
+            unsealed_rows_checked: v.unsealed_rows_checked,
+            head: v.head,
+            kept_head_found: v.kept_head_found,
+            problem: v.problem.map(|p| AuditProblemView { seq: p.seq, position: p.position, reason: p.reason }),
+        }
+    }
 }
 
 pub struct AccountsApi;
@@ -149,10 +191,23 @@ impl AccountsApi {
         Ok(Json(app.audit_log(&auth.0, patient_id.0.map(PatientId), &page).await?.into()))
     }
 
-    /// Verify the audit trail's hash chain
+    /// Verify the audit trail
+    ///
+    /// Walks the HMAC chain page by page and reports how far it got: every sealed row must
+    /// match its MAC and link to the one before; rows waiting to be sealed must match their
+    /// MAC. With `head` (a chain hash the operator kept from the server's log), a log whose
+    /// tail was cut is detected too. `from_seal` starts at a seal instead of the first row;
+    /// `max_rows` bounds the work (the default checks everything).
     #[oai(path = "/audit/verify", method = "get")]
-    async fn verify(&self, app: Data<&MedConnect>, auth: Auth) -> ApiResult<Json<AuditVerification>> {
-        let broken = app.verify_audit_chain(&auth.0).await?;
-        Ok(Json(AuditVerification { intact: broken.is_none(), first_broken_seq: broken }))
+    async fn verify(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        head: Query<Option<String>>,
+        from_seal: Query<Option<i64>>,
+        max_rows: Query<Option<u64>>,
+    ) -> ApiResult<Json<AuditVerificationView>> {
+        let request = VerifyAudit { from_seal: from_seal.0, kept_head: head.0, max_rows: max_rows.0 };
+        Ok(Json(app.verify_audit(&auth.0, &request).await?.into()))
     }
 }

@@ -2,16 +2,18 @@
 
 use chrono::{DateTime, Utc};
 use medconnect_core::{MedConnect, TokenPair};
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::{Form, Json};
 use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
 
 use super::accounts::AccountView;
 use super::{ApiTags, Auth};
+use crate::client_address;
 use crate::problem::ApiResult;
 
-/// E-mail and password.
-#[derive(Debug, Object)]
+/// E-mail and password. No `Debug`: it holds a password.
+#[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct Credentials {
     #[oai(validator(max_length = 254))]
@@ -21,7 +23,7 @@ pub struct Credentials {
 }
 
 /// The OAuth2 password grant (RFC 6749 §4.3), as Swagger UI's Authorize button sends it.
-#[derive(Debug, Object, serde::Deserialize)]
+#[derive(Object, serde::Deserialize)]
 pub struct PasswordGrant {
     /// Must be `password` when sent.
     pub grant_type: Option<String>,
@@ -43,7 +45,7 @@ pub enum LoginRequest {
 }
 
 /// Tokens for the session just opened or refreshed.
-#[derive(Debug, Object)]
+#[derive(Object)]
 pub struct TokenResponse {
     /// A short-lived JWT to send as `Authorization: Bearer …`.
     pub access_token: String,
@@ -68,7 +70,7 @@ impl From<TokenPair> for TokenResponse {
     }
 }
 
-#[derive(Debug, Object)]
+#[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[oai(validator(max_length = 200))]
@@ -91,7 +93,7 @@ impl AuthApi {
     /// Takes JSON `{email, password}` or an OAuth2 password-grant form. An unknown e-mail
     /// and a wrong password get the same answer.
     #[oai(path = "/login", method = "post")]
-    async fn login(&self, app: Data<&MedConnect>, body: LoginRequest) -> ApiResult<Json<TokenResponse>> {
+    async fn login(&self, app: Data<&MedConnect>, req: &Request, body: LoginRequest) -> ApiResult<Json<TokenResponse>> {
         let (email, password) = match body {
             LoginRequest::Json(Json(c)) => (c.email, c.password),
             LoginRequest::Form(Form(f)) => {
@@ -101,7 +103,7 @@ impl AuthApi {
                 (f.username, f.password)
             }
         };
-        Ok(Json(app.login(&email, &password).await?.into()))
+        Ok(Json(app.login(&email, &password, client_address::of(req)).await?.into()))
     }
 
     /// Refresh the tokens

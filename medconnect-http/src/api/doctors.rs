@@ -13,8 +13,8 @@ use super::types::{page_of, page_request};
 use super::{ApiTags, Auth};
 use crate::problem::ApiResult;
 
-/// A doctor to register, with the account they will sign in with.
-#[derive(Debug, Object)]
+/// A doctor to register, with the account they will sign in with. No `Debug`: it holds a password.
+#[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct NewDoctorRequest {
     #[oai(validator(max_length = 254))]

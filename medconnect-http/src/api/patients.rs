@@ -50,8 +50,8 @@ pub struct EmergencyContact {
 }
 
 /// A patient to register. Signing up yourself needs `email` and `password`; doctors and
-/// administrators may register a patient without an account.
-#[derive(Debug, Object)]
+/// administrators may register a patient without an account. No `Debug`: it may hold a password.
+#[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct NewPatientRequest {
     #[oai(validator(max_length = 254))]
@@ -193,7 +193,10 @@ impl PatientsApi {
         body: Json<NewPatientRequest>,
     ) -> ApiResult<PatientCreated> {
         let actor = auth.actor(&app, req).await?;
-        let patient = app.register_patient(actor.as_ref(), body.0.into()).await?;
+        let patient = match actor {
+            Some(actor) => app.register_patient(&actor, body.0.into()).await?,
+            None => app.sign_up(body.0.into(), crate::client_address::of(req)).await?,
+        };
         Ok(PatientCreated::Created(Json(patient.into())))
     }
 

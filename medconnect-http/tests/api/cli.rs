@@ -27,10 +27,14 @@ async fn create_admin_reads_the_password_from_stdin_and_the_admin_can_sign_in() 
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains(PASSWORD), "the password was printed");
 
-    let mut config = medconnect_core::Config::new(db, medconnect_core::auth::SigningKey::random());
+    let key = medconnect_core::SecretKey::random;
+    let mut config = medconnect_core::Config::new(db, key(), key());
     config.max_connections = 2;
     let core = medconnect_core::MedConnect::connect(config).await.expect("connect");
-    let tokens = core.login("root@example.org", PASSWORD).await.expect("admin signs in");
+    let tokens = core
+        .login("root@example.org", PASSWORD, medconnect_core::ClientAddress::local())
+        .await
+        .expect("admin signs in");
     let actor = core.authenticate(&tokens.access_token).await.expect("actor");
     assert!(actor.is_admin());
 }

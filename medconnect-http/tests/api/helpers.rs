@@ -1,9 +1,8 @@
 //! `spawn_app()` gives each test a fresh database and a server on a free port, and
 //! `TestApp` has one helper per common step.
 
-use medconnect_core::auth::SigningKey;
 use medconnect_core::services::NewAdmin;
-use medconnect_core::{Config, MedConnect};
+use medconnect_core::{Config, MedConnect, SecretKey};
 use medconnect_http::{Application, HttpSettings};
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -65,12 +64,16 @@ pub async fn create_test_database() -> String {
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     init_logs();
-    let mut config = Config::new(create_test_database().await, SigningKey::random());
+    let mut config = Config::new(create_test_database().await, SecretKey::random(), SecretKey::random());
     config.max_connections = 4;
     tweak(&mut config);
     let core = MedConnect::connect(config).await.expect("connect and migrate");
-    let settings =
-        HttpSettings { bind: "127.0.0.1:0".into(), public_url: "http://localhost".into(), max_body_bytes: 64 * 1024 };
+    let settings = HttpSettings {
+        bind: "127.0.0.1:0".into(),
+        public_url: "http://localhost".into(),
+        max_body_bytes: 64 * 1024,
+        ..HttpSettings::default()
+    };
     let server = Application::build(core.clone(), settings).await.expect("bind");
     let base = format!("http://{}", server.addr());
     tokio::spawn(server.run_until(std::future::pending()));

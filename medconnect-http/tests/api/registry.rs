@@ -162,6 +162,8 @@ async fn every_access_to_health_data_is_audited_and_the_chain_verifies() {
     assert_eq!(verify.body["intact"], true);
 
     // The log is append-only, even to the database owner's application role.
-    let update = sqlx::query("update audit_log set outcome = 'ok'").execute(app.core.pool()).await;
+    let update = sqlx::query("update audit_log set outcome = 'ok'")
+        .execute(medconnect_core::test_support::pool(&app.core))
+        .await;
     assert!(update.is_err());
 }

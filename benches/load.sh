@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Load figures of the HTTP server as ratios against a bare poem handler measured in the
+# same run (wrk on loopback). Bounded: each scenario runs DURATION seconds, ROUNDS times
+# (the median round is reported), about 14 scenarios in all.
+#
+#   benches/load.sh                      # builds the release server and measures it
+#   MEDCONNECT_BIN=/tmp/old/medconnect LABEL=before benches/load.sh
+#
+# Environment: DURATION (10), ROUNDS (3), CONNS (64), POOL (10, the server's pool size),
+# MEDCONNECT_BIN (a server binary to measure instead of this checkout's), LABEL.
+# Starts its own PostgreSQL (scripts/postgres.sh) and a fresh database per run; installs
+# wrk from Debian if it is missing. Prints a Markdown table; raw wrk lines go to stderr.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/postgres.sh
+DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-3}"
+CONNS="${CONNS:-64}"
+POOL="${POOL:-10}"
+LABEL="${LABEL:-current}"
+command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+command -v jq >/dev/null || apt-get install -y -qq jq >/dev/null
+
+if [ -z "${MEDCONNECT_BIN:-}" ]; then
+    say "building the release server and the bare poem handler"
+    cargo build --release -p medconnect-http --bin medconnect -p medconnect-benches --bin bare-poem
+    MEDCONNECT_BIN=target/release/medconnect
+else
+    cargo build --release -p medconnect-benches --bin bare-poem
+fi
+BARE_BIN=target/release/bare-poem
+ensure_postgres
+bin="$(pg_bindir)"
+db="medconnect_load_$(echo "$LABEL" | tr -c 'a-z0-9\n' '_')"
+"$bin/psql" "$MEDCONNECT_PG_URL" -qc "drop database if exists $db with (force)" -c "create database $db" >/dev/null
+export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/$db"
+export MEDCONNECT_JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n=')"
+export MEDCONNECT_AUDIT_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n=')"
+export RUST_LOG=warn MEDCONNECT_DB_MAX_CONNECTIONS="$POOL"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+# start_server PORT: runs an instance on PORT, prints its pid.
+start_server() {
+    MEDCONNECT_BIND="127.0.0.1:$1" "$MEDCONNECT_BIN" serve >"/tmp/medconnect-load-$1.log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$1/ready" >/dev/null 2>&1 && { echo "$pid"; return 0; }
+        sleep 0.2
+    done
+    cat "/tmp/medconnect-load-$1.log" >&2
+    return 1
+}
+
+A=18201; B=18202; BARE=18999
+pid_a=$(start_server $A); pids+=("$pid_a")
+pid_b=$(start_server $B); pids+=("$pid_b")
+"$BARE_BIN" "127.0.0.1:$BARE" & pids+=("$!")
+sleep 0.5
+
+# Seed: an administrator, a doctor with a patient in care (20 entries), a doctor without.
+run="$(date +%s)"
+echo "load-admin-passphrase-$run" | "$MEDCONNECT_BIN" create-admin --email "admin-$run@example.org" >/dev/null 2>&1
+api() { curl -sS --fail-with-body -H 'content-type: application/json' "$@"; }
+login() { api "http://127.0.0.1:$A/login" -d "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .access_token; }
+ADMIN=$(login "admin-$run@example.org" "load-admin-passphrase-$run")
+for who in in-care stranger; do
+    api "http://127.0.0.1:$A/doctors" -H "authorization: Bearer $ADMIN" -d "{\"email\":\"dr-$who-$run@example.org\",\"password\":\"load doctor passphrase\",\"given_name\":\"Load\",\"family_name\":\"$who\",\"specialty\":\"cardiology\",\"licence_number\":\"LOAD-$who-$run\"}" >/dev/null
+done
+DOCTOR=$(login "dr-in-care-$run@example.org" "load doctor passphrase")
+STRANGER=$(login "dr-stranger-$run@example.org" "load doctor passphrase")
+PATIENT=$(api "http://127.0.0.1:$A/patients" -H "authorization: Bearer $DOCTOR" -d '{"given_name":"Ada","family_name":"Lovelace","date_of_birth":"1960-01-01","sex":"female"}' | jq -r .id)
+ENTRY="{\"patient_id\":\"$PATIENT\",\"entry\":{\"kind\":\"observation\",\"code\":\"8480-6\",\"value\":128,\"unit\":\"mm[Hg]\"}}"
+for _ in $(seq 1 20); do api "http://127.0.0.1:$A/medical_data" -H "authorization: Bearer $DOCTOR" -d "$ENTRY" >/dev/null; done
+LOGIN_BODY="{\"email\":\"dr-in-care-$run@example.org\",\"password\":\"load doctor passphrase\"}"
+
+# wrk_one PORT PATH CONNS [VAR=value...]: one wrk run; prints its RESULT line.
+wrk_one() {
+    local port=$1 path=$2 conns=$3; shift 3
+    env "$@" wrk -t2 -c"$conns" -d"${DURATION}s" --timeout 10s -s benches/load/request.lua "http://127.0.0.1:$port$path" \
+        | tee /dev/stderr | grep '^RESULT'
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+
+# scenario NAME INSTANCES PATH [VAR=value...]: runs ROUNDS rounds; prints "name rps p50 p99 c500 c503".
+scenario() {
+    local name=$1 instances=$2 path=$3; shift 3
+    local rounds=()
+    for _ in $(seq 1 "$ROUNDS"); do
+        if [ "$instances" = 2 ]; then
+            local half=$((CONNS / 2))
+            wrk_one $A "$path" $half "$@" >/tmp/load-a &
+            local wa=$!
+            wrk_one $B "$path" $half "$@" >/tmp/load-b
+            wait $wa
+            local ra rb
+            ra=$(cat /tmp/load-a); rb=$(cat /tmp/load-b)
+            rounds+=("$(awk -v a="$ra" -v b="$rb" 'BEGIN {
+                split(a, x, /[ =]/); split(b, y, /[ =]/);
+                printf "%.1f %.2f %.2f %d %d\n", x[3] + y[3], (x[5] > y[5] ? x[5] : y[5]), (x[7] > y[7] ? x[7] : y[7]), x[17] + y[17], x[19] + y[19] }')")
+        else
+            local r
+            r=$(wrk_one "$instances" "$path" "$CONNS" "$@")
+            rounds+=("$(echo "$r" | field rps) $(echo "$r" | field p50_ms) $(echo "$r" | field p99_ms) $(echo "$r" | field c500) $(echo "$r" | field c503)")
+        fi
+    done
+    printf '%s\n' "${rounds[@]}" | sort -n -k1 | sed -n "$(((ROUNDS + 1) / 2))p" | sed "s/^/$name /"
+}
+
+results=()
+say "bare poem handler"
+results+=("$(scenario bare $BARE /)")
+results+=("$(scenario health $A /health)")
+results+=("$(scenario patient-1 $A "/patients/$PATIENT" TOKEN="$DOCTOR")")
+results+=("$(scenario patient-2 2 "/patients/$PATIENT" TOKEN="$DOCTOR")")
+results+=("$(scenario records-1 $A "/medical_data/$PATIENT?limit=20" TOKEN="$DOCTOR")")
+results+=("$(scenario records-2 2 "/medical_data/$PATIENT?limit=20" TOKEN="$DOCTOR")")
+results+=("$(scenario add-entry-1 $A /medical_data TOKEN="$DOCTOR" METHOD=POST BODY="$ENTRY")")
+results+=("$(scenario add-entry-2 2 /medical_data TOKEN="$DOCTOR" METHOD=POST BODY="$ENTRY")")
+
+say "reads while 50 refused requests per second arrive"
+refusals_log=$(mktemp)
+(DURATION=$((DURATION * ROUNDS + 2)) wrk_one $A "/patients/$PATIENT" 1 TOKEN="$STRANGER" PACE_MS=20 >"$refusals_log" 2>/dev/null) &
+refusals=$!
+sleep 1
+results+=("$(scenario patient-1-with-refusals $A "/patients/$PATIENT" TOKEN="$DOCTOR")")
+wait $refusals
+refused=$(cat "$refusals_log")
+
+say "sign-in load"
+results+=("$(scenario login-1 $A /login METHOD=POST BODY="$LOGIN_BODY")")
+rss_a=$(awk '/VmHWM/ { print $2 }' "/proc/$pid_a/status")
+rss_b=$(awk '/VmHWM/ { print $2 }' "/proc/$pid_b/status")
+
+bare_rps=$(printf '%s\n' "${results[@]}" | awk '$1 == "bare" { print $2 }')
+echo
+echo "Load run '$LABEL' $(date -u +%Y-%m-%dT%H:%MZ): $CONNS connections, ${DURATION}s x $ROUNDS rounds (median), pool $POOL, $(nproc) CPUs"
+echo
+echo "| scenario | req/s | × bare | p50 ms | p99 ms | 500s | 503s |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${results[@]}" | awk -v bare="$bare_rps" '{ printf "| %s | %.0f | %.3f | %s | %s | %s | %s |\n", $1, $2, $2 / bare, $3, $4, $5, $6 }'
+echo
+echo "Refused requests alongside patient-1-with-refusals: $(echo "$refused" | field rps) req/s, 4xx $(echo "$refused" | field c4xx), 500 $(echo "$refused" | field c500), 503 $(echo "$refused" | field c503)"
+echo "Peak RSS through the whole run: instance A $((rss_a / 1024)) MiB, instance B $((rss_b / 1024)) MiB"
