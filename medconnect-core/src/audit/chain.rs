@@ -4,8 +4,9 @@
 //! - the **row MAC** covers one row's content and its random id; it is computed when the
 //!   row is appended, so a row forged or edited by someone who can write the table but
 //!   does not hold the key is caught even before it is sealed;
-//! - the **chain hash** of the row at position `n` is HMAC(prev chain hash ‖ n ‖ row MAC),
-//!   so a sealed row that is deleted, inserted or moved breaks every later link.
+//! - the **chain hash** after a row is HMAC(previous chain hash ‖ the row's place in the
+//!   chain order (txid, seq) ‖ row MAC), so a sealed row that is deleted, inserted or moved
+//!   changes every later hash, and the head of the seal that covers it no longer matches.
 //!
 //! Fields are length-prefixed, so no two different rows encode to the same bytes.
 
@@ -62,10 +63,11 @@ impl ChainKeys {
         mac.finalize().into_bytes().into()
     }
 
-    pub fn link(&self, prev: &[u8], position: i64, row_mac: &[u8]) -> [u8; 32] {
+    pub fn link(&self, prev: &[u8], (txid, seq): (i64, i64), row_mac: &[u8]) -> [u8; 32] {
         let mut mac = keyed(&self.chain);
         mac.update(prev);
-        mac.update(&position.to_be_bytes());
+        mac.update(&txid.to_be_bytes());
+        mac.update(&seq.to_be_bytes());
         mac.update(row_mac);
         mac.finalize().into_bytes().into()
     }
@@ -135,7 +137,8 @@ mod tests {
         let (a, b) = (ChainKeys::new(&SecretKey::random()), ChainKeys::new(&SecretKey::random()));
         assert_ne!(a.row_mac(&row()), b.row_mac(&row()));
         let mac = a.row_mac(&row());
-        assert_ne!(a.link(&GENESIS, 1, &mac), b.link(&GENESIS, 1, &mac));
-        assert_ne!(a.link(&GENESIS, 1, &mac), a.link(&GENESIS, 2, &mac), "the position is linked");
+        assert_ne!(a.link(&GENESIS, (5, 1), &mac), b.link(&GENESIS, (5, 1), &mac));
+        assert_ne!(a.link(&GENESIS, (5, 1), &mac), a.link(&GENESIS, (5, 2), &mac), "the place is linked");
+        assert_ne!(a.link(&GENESIS, (5, 1), &mac), a.link(&GENESIS, (6, 1), &mac), "the place is linked");
     }
 }

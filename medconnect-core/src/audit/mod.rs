@@ -168,6 +168,6 @@ pub struct AuditRecord {
     pub patient_id: Option<Uuid>,
     pub target_id: Option<Uuid>,
     pub outcome: String,
-    /// The row's position in the sealed chain; `None` until the sealer has chained it.
-    pub chain_position: Option<i64>,
+    /// Whether the sealer has chained the row yet (within about a second of its commit).
+    pub sealed: bool,
 }

@@ -2,13 +2,15 @@
 //!
 //! Every instance runs one, but only one seals at a time: each pass takes a
 //! transaction-scoped advisory lock with `pg_try_advisory_xact_lock` and skips when another
-//! instance holds it. Rows are chained in the order they became visible: a row whose
-//! transaction commits late simply gets a later position. A pass is one transaction, so a
-//! sealer killed mid-batch leaves nothing half-sealed; the next pass seals those rows.
+//! instance holds it. Rows are chained in (txid, seq) order, and only rows whose inserting
+//! transaction is older than every transaction still running: those can no longer change,
+//! and no row can ever appear before them. A pass writes one `audit_seals` row per batch
+//! and never touches the audit rows. A pass is one transaction, so a sealer killed mid-batch
+//! leaves nothing behind; the next pass seals those rows.
 
 use std::time::Duration;
 
-use sqlx::{Acquire, PgPool};
+use sqlx::PgPool;
 use tokio::sync::watch;
 
 use super::chain::{ChainKeys, GENESIS, RowContent, same_mac};
@@ -16,17 +18,17 @@ use crate::error::Result;
 use crate::store;
 use crate::store::audit::StoredRow;
 
-/// Rows chained per transaction.
-const BATCH: i64 = 2000;
+/// Rows chained per seal.
+const BATCH: i64 = 5000;
 
 /// What one pass sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SealReport {
     pub rows: u64,
-    /// The new head (last chain hash) and its position, when rows were sealed.
+    /// The latest seal and its head (hex), when rows were sealed.
     pub head: Option<(i64, String)>,
-    /// Rows whose stored MAC did not match their content: sealed as found, and reported
-    /// by verification; logged here so that an operator hears of it within a second.
+    /// Rows whose stored MAC did not match their content: sealed as found (verification
+    /// reports them), and logged so that an operator hears of it within a second.
     pub bad_macs: u64,
 }
 
@@ -46,65 +48,57 @@ pub async fn seal_pending(pool: &PgPool, keys: &ChainKeys) -> Result<SealReport>
     }
 }
 
-/// One transaction: lock, chain up to `BATCH` rows, record the seal, commit (or, with
+/// The MAC a row is chained with: the stored one, or for rows older than the keyed chain,
+/// one computed from the content as found. The flag says whether a stored MAC was wrong.
+pub(super) fn chained_mac(keys: &ChainKeys, row: &StoredRow) -> (Vec<u8>, bool) {
+    let computed = keys.row_mac(&content(row));
+    match &row.row_mac {
+        Some(stored) => (stored.clone(), !same_mac(stored, &computed)),
+        None => (computed.to_vec(), false),
+    }
+}
+
+/// One transaction: lock, chain up to `BATCH` final rows, record the seal, commit (or, with
 /// `commit` false, drop the transaction as a killed sealer would; tests use this).
 pub(crate) async fn seal_batch(pool: &PgPool, keys: &ChainKeys, commit: bool) -> Result<SealReport> {
-    let mut conn = pool.acquire().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = pool.begin().await?;
     if !store::audit::try_lock_sealer(&mut tx).await? {
         return Ok(SealReport::default());
     }
-    let rows = store::audit::unsealed(&mut *tx, None, BATCH).await?;
-    if rows.is_empty() {
-        return Ok(SealReport::default());
-    }
-    let (mut position, mut prev) = match store::audit::chain_end(&mut *tx).await? {
-        Some((position, hash)) => (position, hash),
-        None => (0, GENESIS.to_vec()),
+    let horizon = store::audit::txid_horizon(&mut tx).await?;
+    let last = store::audit::latest_seal(&mut *tx).await?;
+    let (after, mut head) = match last {
+        Some(seal) => (Some(seal.end()), seal.head),
+        None => (None, GENESIS.to_vec()),
     };
-    let first = position + 1;
-    let (mut seqs, mut positions, mut hashes, mut macs) = (vec![], vec![], vec![], vec![]);
+    let rows = store::audit::in_chain_order(&mut *tx, after, None, Some(horizon), BATCH).await?;
+    let Some(end) = rows.last().map(StoredRow::key) else { return Ok(SealReport::default()) };
     let mut bad_macs = 0;
     let mut legacy = 0;
     for row in &rows {
-        let computed = keys.row_mac(&content(row));
-        let mac = match &row.row_mac {
-            Some(stored) => {
-                if !same_mac(stored, &computed) {
-                    bad_macs += 1;
-                    tracing::error!(
-                        seq = row.seq,
-                        "audit row does not match its MAC: sealed as found, flagged by verification"
-                    );
-                }
-                stored.clone()
-            }
-            None => {
-                legacy += 1;
-                computed.to_vec()
-            }
-        };
-        position += 1;
-        let hash = keys.link(&prev, position, &mac).to_vec();
-        seqs.push(row.seq);
-        positions.push(position);
-        hashes.push(hash.clone());
-        macs.push(mac);
-        prev = hash;
+        let (mac, bad) = chained_mac(keys, row);
+        if bad {
+            bad_macs += 1;
+            tracing::error!(
+                seq = row.seq,
+                "audit row does not match its MAC: sealed as found, flagged by verification"
+            );
+        }
+        legacy += u64::from(row.row_mac.is_none());
+        head = keys.link(&head, row.key(), &mac).to_vec();
     }
-    store::audit::apply_seal(&mut tx, &seqs, &positions, &hashes, &macs).await?;
-    store::audit::insert_seal(&mut tx, first, position, &prev).await?;
+    let seal = store::audit::insert_seal(&mut tx, end, rows.len() as i64, &head).await?;
     if !commit {
         return Ok(SealReport::default());
     }
     tx.commit().await?;
-    let head = hex::encode(&prev);
+    let head = hex::encode(&head);
     if legacy > 0 {
         tracing::warn!(rows = legacy, "sealed audit rows written before the keyed chain, as found");
     }
     // The operator keeps this head outside the database: `medconnect audit verify --head`.
-    tracing::info!(position, head = %head, rows = rows.len(), "audit chain sealed");
-    Ok(SealReport { rows: rows.len() as u64, head: Some((position, head)), bad_macs })
+    tracing::info!(seal, head = %head, rows = rows.len(), "audit chain sealed");
+    Ok(SealReport { rows: rows.len() as u64, head: Some((seal, head)), bad_macs })
 }
 
 pub(super) fn content(row: &StoredRow) -> RowContent<'_> {
@@ -120,8 +114,8 @@ pub(super) fn content(row: &StoredRow) -> RowContent<'_> {
     }
 }
 
-/// Runs until `stop` changes: seals every half `within`, so no row waits longer than
-/// `within` (plus the time of one pass), and forgets stale sign-in counters now and then.
+/// Runs until `stop` changes: seals every half `within`, so no row waits much longer than
+/// `within` once its transaction has ended, and forgets stale sign-in counters now and then.
 pub async fn run(pool: PgPool, keys: ChainKeys, within: Duration, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(within / 2);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

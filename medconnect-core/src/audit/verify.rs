@@ -1,29 +1,30 @@
 //! Verification of the audit trail, page by page with bounded memory, the MACs computed
 //! on blocking threads so that a long log never stalls the async workers.
 //!
-//! It detects a row edited or forged without the key (row MAC), a sealed row deleted,
-//! inserted or moved (chain links and positions), a tail cut off (the seal records reach
-//! further than the rows, or the head the operator kept is not in the chain), and rows
-//! waiting to be sealed that do not match their MAC.
+//! It detects a row edited or forged without the key (its row MAC), a sealed row deleted,
+//! inserted or moved (the seal that covers it no longer has its row count or its head), a
+//! tail cut off (the head the operator kept is no longer a seal's head), and rows waiting
+//! to be sealed that do not match their MAC.
 
 use sqlx::PgPool;
 
 use super::chain::{ChainKeys, GENESIS, same_mac};
-use super::sealer::content;
+use super::sealer::chained_mac;
 use crate::error::{Error, Result};
 use crate::store;
-use crate::store::audit::StoredRow;
+use crate::store::audit::{ChainKey, Seal, StoredRow};
 
-const PAGE: i64 = 1000;
+const PAGE: i64 = 2000;
+const SEALS_PER_PAGE: i64 = 100;
 
 /// What to verify.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyAudit {
     /// Start at this seal (trusting the chain before it); from the first row otherwise.
     pub from_seal: Option<i64>,
-    /// A head hash (hex) the operator kept from the sealer's log: it must be in the chain.
+    /// A head hash (hex) the operator kept from the sealer's log: it must still be a seal's head.
     pub kept_head: Option<String>,
-    /// Stop after this many rows and report how far verification got.
+    /// Stop after about this many rows and report how far verification got.
     pub max_rows: Option<u64>,
 }
 
@@ -32,15 +33,13 @@ pub struct VerifyAudit {
 pub struct AuditVerification {
     /// No problem found in what was checked.
     pub intact: bool,
-    /// Every row was checked (false when `max_rows` stopped it first).
+    /// Everything was checked (false when `max_rows` stopped it first).
     pub complete: bool,
-    /// The first chain position checked.
-    pub from_position: i64,
-    /// The last chain position checked and found sound (`from_position - 1` when none).
-    pub through_position: i64,
+    /// The last seal checked and found sound, if any.
+    pub through_seal: Option<i64>,
     pub sealed_rows_checked: u64,
     pub unsealed_rows_checked: u64,
-    /// The chain hash at `through_position` (hex).
+    /// The head (hex) of `through_seal`: keep it to detect a cut tail later.
     pub head: Option<String>,
     /// Whether the kept head was found, when one was given.
     pub kept_head_found: Option<bool>,
@@ -50,80 +49,52 @@ pub struct AuditVerification {
 /// The first problem found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditProblem {
+    /// The row at fault, when one row can be named.
     pub seq: Option<i64>,
-    pub position: Option<i64>,
+    /// The seal whose rows do not add up, when the fault is in the chain.
+    pub seal: Option<i64>,
     pub reason: String,
 }
 
-fn problem(seq: Option<i64>, position: Option<i64>, reason: impl Into<String>) -> AuditProblem {
-    AuditProblem { seq, position, reason: reason.into() }
+fn problem(seq: Option<i64>, seal: Option<i64>, reason: impl Into<String>) -> AuditProblem {
+    AuditProblem { seq, seal, reason: reason.into() }
 }
 
-/// The outcome of checking one page of sealed rows.
-struct PageCheck {
-    checked: u64,
-    last: Option<(i64, Vec<u8>)>,
-    kept_head_found: bool,
-    problem: Option<AuditProblem>,
+/// Chains one page of rows onto `head`; the first row whose stored MAC is wrong is returned.
+fn chain_page(keys: &ChainKeys, rows: &[StoredRow], mut head: Vec<u8>) -> (Vec<u8>, Option<i64>) {
+    for row in rows {
+        let (mac, bad) = chained_mac(keys, row);
+        if bad {
+            return (head, Some(row.seq));
+        }
+        head = keys.link(&head, row.key(), &mac).to_vec();
+    }
+    (head, None)
 }
 
-/// Checks sealed rows that must start at `expected` and link to `prev` (pure; runs on a
-/// blocking thread).
-fn check_sealed(
+/// Rows after `after` up to `until` (all of them when `until` is `None`), in pages, each
+/// page chained on a blocking thread. Returns (head, rows, first bad row).
+async fn walk(
+    pool: &PgPool,
     keys: &ChainKeys,
-    rows: &[StoredRow],
-    mut expected: i64,
-    mut prev: Vec<u8>,
-    kept: Option<&[u8]>,
-) -> PageCheck {
-    let mut out = PageCheck { checked: 0, last: None, kept_head_found: false, problem: None };
-    for row in rows {
-        let (Some(position), Some(hash), Some(mac)) = (row.chain_pos, &row.chain_hash, &row.row_mac) else {
-            out.problem = Some(problem(Some(row.seq), row.chain_pos, "a sealed row lacks its MAC or chain hash"));
-            return out;
-        };
-        if position != expected {
-            let why = format!("chain position {expected} is missing: a sealed row was deleted or moved");
-            out.problem = Some(problem(Some(row.seq), Some(position), why));
-            return out;
+    mut after: Option<ChainKey>,
+    until: Option<ChainKey>,
+    mut head: Vec<u8>,
+) -> Result<(Vec<u8>, u64, Option<i64>)> {
+    let mut rows_seen = 0;
+    loop {
+        let rows = store::audit::in_chain_order(pool, after, until, None, PAGE).await?;
+        let Some(last) = rows.last().map(StoredRow::key) else { return Ok((head, rows_seen, None)) };
+        after = Some(last);
+        rows_seen += rows.len() as u64;
+        let keys = keys.clone();
+        let (next, bad) =
+            tokio::task::spawn_blocking(move || chain_page(&keys, &rows, head)).await.map_err(Error::internal)?;
+        if bad.is_some() {
+            return Ok((next, rows_seen, bad));
         }
-        if !same_mac(mac, &keys.row_mac(&content(row))) {
-            out.problem =
-                Some(problem(Some(row.seq), Some(position), "the row does not match its MAC: it was edited or forged"));
-            return out;
-        }
-        if !same_mac(hash, &keys.link(&prev, position, mac)) {
-            let why = "the chain link does not match: a row was inserted, deleted or reordered before this one";
-            out.problem = Some(problem(Some(row.seq), Some(position), why));
-            return out;
-        }
-        if kept.is_some_and(|k| same_mac(k, hash)) {
-            out.kept_head_found = true;
-        }
-        out.checked += 1;
-        out.last = Some((position, hash.clone()));
-        prev = hash.clone();
-        expected += 1;
+        head = next;
     }
-    out
-}
-
-/// Checks rows not yet sealed: each must match its MAC (legacy rows, which have none yet,
-/// are sealed as found within a second and are not counted).
-fn check_unsealed(keys: &ChainKeys, rows: &[StoredRow]) -> (u64, Option<AuditProblem>) {
-    let mut checked = 0;
-    for row in rows {
-        if let Some(mac) = &row.row_mac {
-            if !same_mac(mac, &keys.row_mac(&content(row))) {
-                return (
-                    checked,
-                    Some(problem(Some(row.seq), None, "a row waiting to be sealed does not match its MAC")),
-                );
-            }
-            checked += 1;
-        }
-    }
-    (checked, None)
 }
 
 pub async fn verify(pool: &PgPool, keys: &ChainKeys, request: &VerifyAudit) -> Result<AuditVerification> {
@@ -137,80 +108,76 @@ pub async fn verify(pool: &PgPool, keys: &ChainKeys, request: &VerifyAudit) -> R
         ),
     };
     let budget = request.max_rows.unwrap_or(u64::MAX);
-    let from = match request.from_seal {
-        None => 1,
-        Some(seal) => store::audit::seal_start(pool, seal).await?.ok_or(Error::NotFound("seal"))?,
-    };
     let mut report = AuditVerification {
         intact: true,
         complete: true,
-        from_position: from,
-        through_position: from - 1,
+        through_seal: None,
         sealed_rows_checked: 0,
         unsealed_rows_checked: 0,
         head: None,
         kept_head_found: kept.as_ref().map(|_| false),
         problem: None,
     };
-    let mut prev = if from == 1 {
-        GENESIS.to_vec()
-    } else {
-        match store::audit::chain_hash_at(pool, from - 1).await? {
-            Some(hash) => hash,
-            None => return Ok(failed(report, problem(None, Some(from - 1), "the row before the seal is missing"))),
+    // Where the chain starts: after the seal before `from_seal`, with its head.
+    let (mut after_seal, mut after, mut head) = (0, None, GENESIS.to_vec());
+    if let Some(from) = request.from_seal {
+        let (exists, previous) = store::audit::seal_before(pool, from).await?;
+        if !exists {
+            return Err(Error::NotFound("seal"));
         }
-    };
-    loop {
-        if report.sealed_rows_checked >= budget {
-            report.complete = false;
-            return Ok(report);
-        }
-        let rows = store::audit::sealed(pool, report.through_position, PAGE).await?;
-        if rows.is_empty() {
-            break;
-        }
-        let (keys_, kept_, expected, prev_) = (keys.clone(), kept.clone(), report.through_position + 1, prev.clone());
-        let page = tokio::task::spawn_blocking(move || check_sealed(&keys_, &rows, expected, prev_, kept_.as_deref()))
-            .await
-            .map_err(Error::internal)?;
-        report.sealed_rows_checked += page.checked;
-        if page.kept_head_found {
-            report.kept_head_found = Some(true);
-        }
-        if let Some((position, hash)) = page.last {
-            report.through_position = position;
-            report.head = Some(hex::encode(&hash));
-            prev = hash;
-        }
-        if let Some(found) = page.problem {
-            return Ok(failed(report, found));
+        if let Some(previous) = previous {
+            after_seal = previous.id;
+            after = Some(previous.end());
+            head = previous.head;
         }
     }
-    if let Some(recorded) = store::audit::latest_sealed_position(pool).await? {
-        if recorded > report.through_position {
-            let why =
-                format!("the seal records reach position {recorded} but the chain ends earlier: its tail was cut");
-            let missing = report.through_position + 1;
-            return Ok(failed(report, problem(None, Some(missing), why)));
+    loop {
+        let seals: Vec<Seal> = store::audit::seals_after(pool, after_seal, SEALS_PER_PAGE).await?;
+        if seals.is_empty() {
+            break;
+        }
+        for seal in seals {
+            if report.sealed_rows_checked >= budget {
+                report.complete = false;
+                return Ok(report);
+            }
+            let (next, rows, bad) = walk(pool, keys, after, Some(seal.end()), head).await?;
+            if let Some(seq) = bad {
+                let why = "the row does not match its MAC: it was edited or forged";
+                return Ok(failed(report, problem(Some(seq), Some(seal.id), why)));
+            }
+            if i64::try_from(rows).unwrap_or(i64::MAX) != seal.rows {
+                let why = format!(
+                    "seal {} covers {} rows but {rows} are there: a row was deleted or inserted",
+                    seal.id, seal.rows
+                );
+                return Ok(failed(report, problem(None, Some(seal.id), why)));
+            }
+            if !same_mac(&next, &seal.head) {
+                let why = format!("the chain does not reach seal {}'s head: a row was moved or replaced", seal.id);
+                return Ok(failed(report, problem(None, Some(seal.id), why)));
+            }
+            if kept.as_deref().is_some_and(|k| same_mac(k, &seal.head)) {
+                report.kept_head_found = Some(true);
+            }
+            report.sealed_rows_checked += rows;
+            report.through_seal = Some(seal.id);
+            report.head = Some(hex::encode(&seal.head));
+            after_seal = seal.id;
+            after = Some(seal.end());
+            head = next;
         }
     }
     if report.kept_head_found == Some(false) {
         let why = "the head kept by the operator is not in the chain: the log was cut or rewritten";
         return Ok(failed(report, problem(None, None, why)));
     }
-    let mut after = None;
-    loop {
-        let rows = store::audit::unsealed(pool, after, PAGE).await?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.seq);
-        let keys_ = keys.clone();
-        let (checked, found) =
-            tokio::task::spawn_blocking(move || check_unsealed(&keys_, &rows)).await.map_err(Error::internal)?;
-        report.unsealed_rows_checked += checked;
-        if let Some(found) = found {
-            return Ok(failed(report, found));
-        }
+    // Rows not sealed yet: each must still match its own MAC.
+    let (_, rows, bad) = walk(pool, keys, after, None, head).await?;
+    if let Some(seq) = bad {
+        return Ok(failed(report, problem(Some(seq), None, "a row waiting to be sealed does not match its MAC")));
     }
+    report.unsealed_rows_checked = rows;
     Ok(report)
 }
 

@@ -115,15 +115,14 @@ impl SignInThrottle {
     /// The attempt was never checked (the hashers were busy): it does not count.
     pub async fn not_checked(&self, pool: &PgPool, ticket: Ticket) -> Result<()> {
         let all: Vec<Vec<u8>> = ticket.reset.into_iter().chain(ticket.shared).collect();
-        store::throttle::give_back(pool, &all).await
+        store::throttle::settle(pool, &[], &all).await
     }
 
     /// The attempt succeeded: the (e-mail, address) counter starts again, as OWASP advises
     /// after a successful sign-in, and the address gets its place back, so that successful
     /// sign-ins from a shared address (an office, a NAT) never add up to a limit.
     pub async fn succeeded(&self, pool: &PgPool, ticket: Ticket) -> Result<()> {
-        store::throttle::reset(pool, &ticket.reset).await?;
-        store::throttle::give_back(pool, &ticket.shared).await
+        store::throttle::settle(pool, &ticket.reset, &ticket.shared).await
     }
 }
 

@@ -44,7 +44,8 @@ impl MedConnect {
     }
 
     /// Seals every row appended so far now, instead of at the sealer's next tick (for the
-    /// command line before a verification, and for tests). Returns the new head, if any.
+    /// command line before a verification, and for tests). Returns the latest new seal and
+    /// its head, if rows were sealed.
     pub async fn seal_audit_now(&self) -> Result<Option<(i64, String)>> {
         Ok(sealer::seal_pending(self.pool(), self.audit_keys()).await?.head)
     }

@@ -1,5 +1,6 @@
-//! SQL of the audit trail: appends (one row, or many in one statement), listing, and
-//! what the sealer and the verifier read and write. Appends take no lock.
+//! SQL of the audit trail: appends (one row, or many in one statement), listing, and what
+//! the sealer and the verifier read and write. Appends take no lock and read nothing; audit
+//! rows are never updated (a trigger refuses it).
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
@@ -7,6 +8,9 @@ use uuid::Uuid;
 
 use crate::audit::{AuditRecord, AuditRow};
 use crate::error::Result;
+
+/// Where a row sits in the chain order: the transaction that inserted it, then its seq.
+pub type ChainKey = (i64, i64);
 
 /// Appends one row (inside the transaction of the change it records).
 pub async fn insert_one(db: impl PgExecutor<'_>, row: &AuditRow) -> Result<()> {
@@ -45,7 +49,7 @@ struct RecordRow {
     patient_id: Option<Uuid>,
     target_id: Option<Uuid>,
     outcome: String,
-    chain_pos: Option<i64>,
+    sealed: bool,
 }
 
 /// Rows oldest first, after `after_seq`, optionally about one patient.
@@ -56,10 +60,12 @@ pub async fn list(
     limit: u32,
 ) -> Result<Vec<AuditRecord>> {
     let rows: Vec<RecordRow> = sqlx::query_as(
-        "select seq, at, actor_id, actor_role, action, patient_id, target_id, outcome, chain_pos
-         from audit_log
-         where ($1::uuid is null or patient_id = $1) and ($2::bigint is null or seq > $2)
-         order by seq limit $3",
+        "select a.seq, a.at, a.actor_id, a.actor_role, a.action, a.patient_id, a.target_id, a.outcome,
+                coalesce((a.txid, a.seq) <= (s.last_txid, s.last_seq), false) as sealed
+         from audit_log a
+         left join (select last_txid, last_seq from audit_seals order by id desc limit 1) s on true
+         where ($1::uuid is null or a.patient_id = $1) and ($2::bigint is null or a.seq > $2)
+         order by a.seq limit $3",
     )
     .bind(patient)
     .bind(after_seq)
@@ -77,7 +83,7 @@ pub async fn list(
             patient_id: r.patient_id,
             target_id: r.target_id,
             outcome: r.outcome,
-            chain_position: r.chain_pos,
+            sealed: r.sealed,
         })
         .collect())
 }
@@ -86,6 +92,7 @@ pub async fn list(
 #[derive(sqlx::FromRow)]
 pub struct StoredRow {
     pub seq: i64,
+    pub txid: i64,
     pub id: Uuid,
     pub at: DateTime<Utc>,
     pub actor_id: Option<Uuid>,
@@ -94,15 +101,30 @@ pub struct StoredRow {
     pub patient_id: Option<Uuid>,
     pub target_id: Option<Uuid>,
     pub outcome: String,
+    /// `None` only for rows written before the keyed chain.
     pub row_mac: Option<Vec<u8>>,
-    pub chain_pos: Option<i64>,
-    pub chain_hash: Option<Vec<u8>>,
 }
 
-macro_rules! stored_columns {
-    () => {
-        "seq, id, at, actor_id, actor_role, action, patient_id, target_id, outcome, row_mac, chain_pos, chain_hash"
-    };
+impl StoredRow {
+    pub fn key(&self) -> ChainKey {
+        (self.txid, self.seq)
+    }
+}
+
+/// A recorded seal: the chain up to `end` has `head` as its hash.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Seal {
+    pub id: i64,
+    pub last_txid: i64,
+    pub last_seq: i64,
+    pub rows: i64,
+    pub head: Vec<u8>,
+}
+
+impl Seal {
+    pub fn end(&self) -> ChainKey {
+        (self.last_txid, self.last_seq)
+    }
 }
 
 /// Takes the sealer's lock for this transaction, if no other instance holds it.
@@ -112,77 +134,90 @@ pub async fn try_lock_sealer(conn: &mut PgConnection) -> Result<bool> {
         .await?)
 }
 
-/// The end of the sealed chain: (last position, its chain hash).
-pub async fn chain_end(db: impl PgExecutor<'_>) -> Result<Option<(i64, Vec<u8>)>> {
-    Ok(sqlx::query_as(
-        "select chain_pos, chain_hash from audit_log where chain_pos is not null order by chain_pos desc limit 1",
-    )
-    .fetch_optional(db)
-    .await?)
+/// The oldest transaction still running: every row with a smaller txid is final.
+pub async fn txid_horizon(conn: &mut PgConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("select pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetch_one(conn).await?)
 }
 
-/// The oldest rows not yet sealed, in the order they were appended.
-pub async fn unsealed(db: impl PgExecutor<'_>, after_seq: Option<i64>, limit: i64) -> Result<Vec<StoredRow>> {
-    let sql = concat!(
-        "select ",
-        stored_columns!(),
-        " from audit_log where chain_pos is null and ($1::bigint is null or seq > $1) order by seq limit $2"
-    );
-    Ok(sqlx::query_as(sql).bind(after_seq).bind(limit).fetch_all(db).await?)
-}
-
-/// Sealed rows in chain order, after position `after`.
-pub async fn sealed(db: impl PgExecutor<'_>, after: i64, limit: i64) -> Result<Vec<StoredRow>> {
-    let sql = concat!("select ", stored_columns!(), " from audit_log where chain_pos > $1 order by chain_pos limit $2");
-    Ok(sqlx::query_as(sql).bind(after).bind(limit).fetch_all(db).await?)
-}
-
-/// The chain hash at a position.
-pub async fn chain_hash_at(db: impl PgExecutor<'_>, position: i64) -> Result<Option<Vec<u8>>> {
-    Ok(sqlx::query_scalar("select chain_hash from audit_log where chain_pos = $1")
-        .bind(position)
+/// The latest seal, if any.
+pub async fn latest_seal(db: impl PgExecutor<'_>) -> Result<Option<Seal>> {
+    Ok(sqlx::query_as("select id, last_txid, last_seq, rows, head from audit_seals order by id desc limit 1")
         .fetch_optional(db)
-        .await?
-        .flatten())
-}
-
-/// Gives rows their chain position and hash (and legacy rows their row MAC) in one statement.
-pub async fn apply_seal(
-    conn: &mut PgConnection,
-    seqs: &[i64],
-    positions: &[i64],
-    hashes: &[Vec<u8>],
-    macs: &[Vec<u8>],
-) -> Result<()> {
-    sqlx::query(
-        "update audit_log a set chain_pos = v.pos, chain_hash = v.hash, row_mac = v.mac
-         from unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) as v(seq, pos, hash, mac)
-         where a.seq = v.seq",
-    )
-    .bind(seqs)
-    .bind(positions)
-    .bind(hashes)
-    .bind(macs)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn insert_seal(conn: &mut PgConnection, first: i64, last: i64, head: &[u8]) -> Result<i64> {
-    Ok(sqlx::query_scalar("insert into audit_seals (first_pos, last_pos, head) values ($1, $2, $3) returning id")
-        .bind(first)
-        .bind(last)
-        .bind(head)
-        .fetch_one(conn)
         .await?)
 }
 
-/// Where a seal starts: its first chain position.
-pub async fn seal_start(db: impl PgExecutor<'_>, seal: i64) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar("select first_pos from audit_seals where id = $1").bind(seal).fetch_optional(db).await?)
+/// Seals in order, after seal `after`.
+pub async fn seals_after(db: impl PgExecutor<'_>, after: i64, limit: i64) -> Result<Vec<Seal>> {
+    Ok(sqlx::query_as("select id, last_txid, last_seq, rows, head from audit_seals where id > $1 order by id limit $2")
+        .bind(after)
+        .bind(limit)
+        .fetch_all(db)
+        .await?)
 }
 
-/// The position the latest seal says the chain reaches.
-pub async fn latest_sealed_position(db: impl PgExecutor<'_>) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar("select max(last_pos) from audit_seals").fetch_one(db).await?)
+/// Whether `seal` exists, and the seal before it (where verification from `seal` starts).
+pub async fn seal_before(db: impl PgExecutor<'_>, seal: i64) -> Result<(bool, Option<Seal>)> {
+    let rows: Vec<(bool, i64, i64, i64, i64, Vec<u8>)> = sqlx::query_as(
+        "select id = $1, id, last_txid, last_seq, rows, head from audit_seals
+         where id = $1 or id = (select max(id) from audit_seals where id < $1)",
+    )
+    .bind(seal)
+    .fetch_all(db)
+    .await?;
+    let exists = rows.iter().any(|r| r.0);
+    let previous = rows.into_iter().find(|r| !r.0).map(|(_, id, last_txid, last_seq, rows, head)| Seal {
+        id,
+        last_txid,
+        last_seq,
+        rows,
+        head,
+    });
+    Ok((exists, previous))
+}
+
+macro_rules! stored_columns {
+    () => {
+        "seq, txid, id, at, actor_id, actor_role, action, patient_id, target_id, outcome, row_mac"
+    };
+}
+
+/// Rows in chain order after `after`, up to `until` (inclusive) when given, and only from
+/// transactions below `below` when given.
+pub async fn in_chain_order(
+    db: impl PgExecutor<'_>,
+    after: Option<ChainKey>,
+    until: Option<ChainKey>,
+    below: Option<i64>,
+    limit: i64,
+) -> Result<Vec<StoredRow>> {
+    let sql = concat!(
+        "select ",
+        stored_columns!(),
+        " from audit_log
+         where ($1::bigint is null or (txid, seq) > ($1, $2))
+           and ($3::bigint is null or (txid, seq) <= ($3, $4))
+           and ($5::bigint is null or txid < $5)
+         order by txid, seq limit $6"
+    );
+    Ok(sqlx::query_as(sql)
+        .bind(after.map(|k| k.0))
+        .bind(after.map(|k| k.1))
+        .bind(until.map(|k| k.0))
+        .bind(until.map(|k| k.1))
+        .bind(below)
+        .bind(limit)
+        .fetch_all(db)
+        .await?)
+}
+
+pub async fn insert_seal(conn: &mut PgConnection, end: ChainKey, rows: i64, head: &[u8]) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "insert into audit_seals (last_txid, last_seq, rows, head) values ($1, $2, $3, $4) returning id",
+    )
+    .bind(end.0)
+    .bind(end.1)
+    .bind(rows)
+    .bind(head)
+    .fetch_one(conn)
+    .await?)
 }

@@ -1,8 +1,13 @@
 //! Sign-in counters: fixed windows per key, counted and checked in one statement.
+//!
+//! Counters are what may be lost: each statement commits without waiting for the disk
+//! (`synchronous_commit = off` for its own transaction), so the row lock of a hot counter
+//! (every sign-in from one office address) is held for microseconds, not for a disk flush.
+//! A crash may forget the last increments; it cannot corrupt anything.
 
 use std::time::Duration;
 
-use sqlx::PgExecutor;
+use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::error::Result;
 
@@ -14,10 +19,18 @@ pub struct Counted {
     pub seconds_left: f64,
 }
 
+async fn without_flush(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("set local synchronous_commit = off").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
 /// Adds one to each counter (starting a new window where the old one ended) and returns
-/// the counts. Keys are taken in a fixed order so that concurrent takers cannot deadlock.
-pub async fn take(db: impl PgExecutor<'_>, keys: &[Vec<u8>], window: Duration) -> Result<Vec<Counted>> {
-    Ok(sqlx::query_as(
+/// the counts. Keys are locked in ascending order, here and in [`settle`], so that
+/// concurrent statements cannot deadlock.
+pub async fn take(pool: &PgPool, keys: &[Vec<u8>], window: Duration) -> Result<Vec<Counted>> {
+    let mut tx = without_flush(pool).await?;
+    let counted = sqlx::query_as(
         "insert into sign_in_counters as c (key, window_start, attempts)
          select k, now(), 1 from unnest($1::bytea[]) as k order by k
          on conflict (key) do update set
@@ -28,29 +41,32 @@ pub async fn take(db: impl PgExecutor<'_>, keys: &[Vec<u8>], window: Duration) -
     )
     .bind(keys)
     .bind(window.as_secs_f64())
-    .fetch_all(db)
-    .await?)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(counted)
 }
 
-/// Takes one back from each counter (an attempt that was not a failure after all).
-pub async fn give_back(db: impl PgExecutor<'_>, keys: &[Vec<u8>]) -> Result<()> {
-    sqlx::query("update sign_in_counters set attempts = greatest(attempts - 1, 0) where key = any($1)")
-        .bind(keys)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-/// Starts counters again from zero (the owner proved they know the password).
-pub async fn reset(db: impl PgExecutor<'_>, keys: &[Vec<u8>]) -> Result<()> {
-    sqlx::query("update sign_in_counters set attempts = 0 where key = any($1)").bind(keys).execute(db).await?;
+/// Starts the `reset` counters again from zero and takes one back from the `give_back` ones.
+pub async fn settle(pool: &PgPool, reset: &[Vec<u8>], give_back: &[Vec<u8>]) -> Result<()> {
+    let mut tx = without_flush(pool).await?;
+    sqlx::query(
+        "update sign_in_counters c set attempts = case when c.key = any($1) then 0 else greatest(c.attempts - 1, 0) end
+         from (select key from sign_in_counters where key = any($1) or key = any($2) order by key for update) locked
+         where c.key = locked.key",
+    )
+    .bind(reset)
+    .bind(give_back)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Forgets counters whose window ended a day ago or more.
-pub async fn purge(db: impl PgExecutor<'_>) -> Result<u64> {
+pub async fn purge(pool: &PgPool) -> Result<u64> {
     Ok(sqlx::query("delete from sign_in_counters where window_start < now() - interval '1 day'")
-        .execute(db)
+        .execute(pool)
         .await?
         .rows_affected())
 }

@@ -70,9 +70,8 @@ pub struct AuditView {
     pub target_id: Option<Uuid>,
     /// `ok`, or `denied` when the policy refused.
     pub outcome: String,
-    /// The row's position in the sealed HMAC chain; absent until the sealer has chained it
-    /// (within about a second).
-    pub chain_position: Option<i64>,
+    /// Whether the sealer has chained the row into the HMAC chain yet (within about a second).
+    pub sealed: bool,
 }
 
 impl From<AuditRecord> for AuditView {
@@ -86,7 +85,7 @@ impl From<AuditRecord> for AuditView {
             patient_id: r.patient_id,
             target_id: r.target_id,
             outcome: r.outcome,
-            chain_position: r.chain_position,
+            sealed: r.sealed,
         }
     }
 }
@@ -101,14 +100,12 @@ pub struct AuditVerificationView {
     pub intact: bool,
     /// Every row was checked; false when `max_rows` stopped verification first.
     pub complete: bool,
-    /// The first chain position checked.
-    pub from_position: i64,
-    /// The last chain position checked and found sound.
-    pub through_position: i64,
+    /// The last seal checked and found sound.
+    pub through_seal: Option<i64>,
     pub sealed_rows_checked: u64,
     /// Rows appended but not yet chained, each checked against its own MAC.
     pub unsealed_rows_checked: u64,
-    /// The chain hash at `through_position` (hex): keep it to detect a cut tail later.
+    /// The head (hex) of `through_seal`: keep it to detect a cut tail later.
     pub head: Option<String>,
     /// Whether the `head` given in the request was found in the chain.
     pub kept_head_found: Option<bool>,
@@ -119,8 +116,10 @@ pub struct AuditVerificationView {
 #[derive(Debug, Object)]
 #[oai(rename = "AuditProblem")]
 pub struct AuditProblemView {
+    /// The row at fault, when one row can be named.
     pub seq: Option<i64>,
-    pub position: Option<i64>,
+    /// The seal whose rows no longer add up, when the fault is in the chain.
+    pub seal: Option<i64>,
     pub reason: String,
 }
 
@@ -129,13 +128,12 @@ impl From<medconnect_core::AuditVerification> for AuditVerificationView {
         Self {
             intact: v.intact,
             complete: v.complete,
-            from_position: v.from_position,
-            through_position: v.through_position,
+            through_seal: v.through_seal,
             sealed_rows_checked: v.sealed_rows_checked,
             unsealed_rows_checked: v.unsealed_rows_checked,
             head: v.head,
             kept_head_found: v.kept_head_found,
-            problem: v.problem.map(|p| AuditProblemView { seq: p.seq, position: p.position, reason: p.reason }),
+            problem: v.problem.map(|p| AuditProblemView { seq: p.seq, seal: p.seal, reason: p.reason }),
         }
     }
 }
