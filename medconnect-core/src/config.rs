@@ -36,6 +36,8 @@ pub struct Config {
     /// May hold a password: never printed (`Debug` shows the host part only).
     pub database_url: String,
     pub max_connections: u32,
+    /// How long a request waits for a database connection before it answers `Unavailable`.
+    pub acquire_timeout: Duration,
     pub signing_key: SecretKey,
     /// The HMAC key of the audit chain; it must not live in the database it protects.
     pub audit_key: SecretKey,
@@ -56,6 +58,7 @@ impl Config {
         Self {
             database_url: database_url.into(),
             max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
             signing_key,
             audit_key,
             access_ttl: chrono::Duration::minutes(15),
@@ -70,7 +73,7 @@ impl Config {
     /// Reads `DATABASE_URL`, `MEDCONNECT_JWT_SECRET`, `MEDCONNECT_AUDIT_KEY`, `MEDCONNECT_DEV`,
     /// `MEDCONNECT_ACCESS_TTL_SECS`, `MEDCONNECT_REFRESH_TTL_DAYS`, `MEDCONNECT_LOGIN_MAX_FAILURES`,
     /// `MEDCONNECT_ADDRESS_MAX_FAILURES`, `MEDCONNECT_SIGNUPS_PER_ADDRESS`,
-    /// `MEDCONNECT_DB_MAX_CONNECTIONS`, `MEDCONNECT_HASH_WORKERS`, `MEDCONNECT_HASH_QUEUE` and
+    /// `MEDCONNECT_DB_MAX_CONNECTIONS`, `MEDCONNECT_DB_ACQUIRE_TIMEOUT_MS`, `MEDCONNECT_HASH_WORKERS`, `MEDCONNECT_HASH_QUEUE` and
     /// `MEDCONNECT_AUDIT_SEAL_MS`.
     ///
     /// Outside dev mode a missing or weak key is an error. In dev mode a weak key is
@@ -113,6 +116,7 @@ impl Config {
         config.sign_in.per_address = count(number("MEDCONNECT_ADDRESS_MAX_FAILURES", 50, 1..=100_000)?);
         config.sign_in.sign_ups_per_address = count(number("MEDCONNECT_SIGNUPS_PER_ADDRESS", 20, 1..=100_000)?);
         config.max_connections = count(number("MEDCONNECT_DB_MAX_CONNECTIONS", 10, 1..=500)?);
+        config.acquire_timeout = Duration::from_millis(number("MEDCONNECT_DB_ACQUIRE_TIMEOUT_MS", 5000, 100..=60_000)?);
         let workers = config.hash_workers as u64;
         config.hash_workers = usize::try_from(number("MEDCONNECT_HASH_WORKERS", workers, 1..=256)?).unwrap_or(1);
         let queue = 16 * config.hash_workers as u64;
@@ -128,6 +132,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database", &database_location(&self.database_url))
             .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
             .field("sign_in", &self.sign_in)

@@ -15,6 +15,26 @@
 //! let me = app.me(&actor).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! The boundary is enforced by the compiler. An `Actor` cannot be made outside the core:
+//!
+//! ```compile_fail
+//! use medconnect_core::Actor;
+//! use medconnect_core::domain::{Role, UserId};
+//! let forged = Actor { user_id: UserId::new(), role: Role::Admin, session_id: uuid::Uuid::nil(), patient_id: None };
+//! ```
+//!
+//! and the database cannot be reached around the use cases, neither through the pool
+//!
+//! ```compile_fail
+//! fn sneak(app: &medconnect_core::MedConnect) { let _ = app.pool(); }
+//! ```
+//!
+//! nor through the repositories:
+//!
+//! ```compile_fail
+//! use medconnect_core::store::medical;
+//! ```
 
 pub mod ai;
 pub mod audit;
@@ -67,7 +87,7 @@ impl MedConnect {
     /// Connects to PostgreSQL, applies pending migrations and starts the background tasks.
     /// Must be called inside a tokio runtime.
     pub async fn connect(config: Config) -> Result<Self> {
-        let pool = store::connect(&config.database_url, config.max_connections).await?;
+        let pool = store::connect(&config.database_url, config.max_connections, config.acquire_timeout).await?;
         store::migrate(&pool).await?;
         Self::start(pool, &config)
     }

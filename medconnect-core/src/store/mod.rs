@@ -23,22 +23,23 @@ use crate::error::{Error, Result};
 /// The schema, embedded in the binary and applied at start-up.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
-/// How long a request waits for a connection before it is told the database is unavailable.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pool settings: give up after `acquire_timeout` when no connection is free, and do not
+/// ping a connection before each use. The ping is a round trip on every request; without
+/// it, a connection that died (a database restart) fails its next query instead, which maps
+/// to `Unavailable` (a 503 with `Retry-After`), and the pool replaces it.
+fn options(max_connections: u32, acquire_timeout: Duration) -> PgPoolOptions {
+    PgPoolOptions::new().max_connections(max_connections).acquire_timeout(acquire_timeout).test_before_acquire(false)
+}
 
-/// Opens a pool that gives up quickly when the database is unreachable.
-pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
-    let pool =
-        PgPoolOptions::new().max_connections(max_connections).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?;
-    Ok(pool)
+/// Opens the pool of requests.
+pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<PgPool> {
+    Ok(options(max_connections, acquire_timeout).connect(url).await?)
 }
 
 /// A small pool to the same database for background work, opened lazily.
 pub fn side_pool(pool: &PgPool, max_connections: u32) -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_lazy_with(pool.connect_options().as_ref().clone())
+    let acquire_timeout = pool.options().get_acquire_timeout();
+    options(max_connections, acquire_timeout).connect_lazy_with(pool.connect_options().as_ref().clone())
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<()> {

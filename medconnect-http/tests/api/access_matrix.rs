@@ -96,9 +96,14 @@ impl World {
     }
 }
 
-/// One endpoint: how to call it, and the expected status for each caller in `CALLERS` order.
+/// One operation of the spec, one way of calling it, and the expected status for each
+/// caller in `CALLERS` order. `route` is the operation's path exactly as the served spec
+/// writes it; the test checks that the path the row sends matches it, so a row cannot
+/// claim an operation it does not call.
 struct Row {
-    name: &'static str,
+    route: &'static str,
+    /// What this row tries, when an operation has several rows.
+    case: &'static str,
     method: &'static str,
     path: fn(&World) -> String,
     body: fn(&World) -> Option<Value>,
@@ -118,7 +123,8 @@ fn unique() -> String {
 fn rows() -> Vec<Row> {
     vec![
         Row {
-            name: "GET /health",
+            route: "/health",
+            case: "",
             method: "GET",
             path: |_| "/health".into(),
             body: no_body,
@@ -126,7 +132,8 @@ fn rows() -> Vec<Row> {
             expect: [200; 7],
         },
         Row {
-            name: "GET /ready",
+            route: "/ready",
+            case: "",
             method: "GET",
             path: |_| "/ready".into(),
             body: no_body,
@@ -134,7 +141,8 @@ fn rows() -> Vec<Row> {
             expect: [200; 7],
         },
         Row {
-            name: "POST /login (wrong password)",
+            route: "/login",
+            case: "wrong password",
             method: "POST",
             path: |_| "/login".into(),
             body: |_| Some(json!({ "email": "nobody@example.org", "password": "not the password" })),
@@ -142,7 +150,8 @@ fn rows() -> Vec<Row> {
             expect: [401; 7],
         },
         Row {
-            name: "POST /token/refresh (unknown token)",
+            route: "/token/refresh",
+            case: "unknown token",
             method: "POST",
             path: |_| "/token/refresh".into(),
             body: |_| Some(json!({ "refresh_token": "mcr_unknown" })),
@@ -150,7 +159,8 @@ fn rows() -> Vec<Row> {
             expect: [401; 7],
         },
         Row {
-            name: "GET /me",
+            route: "/me",
+            case: "",
             method: "GET",
             path: |_| "/me".into(),
             body: no_body,
@@ -158,7 +168,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 200, 200, 200, 200, 401],
         },
         Row {
-            name: "GET /patients/{id}",
+            route: "/patients/{patient_id}",
+            case: "",
             method: "GET",
             path: |w| format!("/patients/{}", w.patient),
             body: no_body,
@@ -166,7 +177,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 404, 200, 404, 200, 401],
         },
         Row {
-            name: "GET /patients/{unknown id}",
+            route: "/patients/{patient_id}",
+            case: "unknown id",
             method: "GET",
             path: |_| format!("/patients/{}", Uuid::new_v4()),
             body: no_body,
@@ -174,7 +186,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 404, 404, 404, 404, 404, 401],
         },
         Row {
-            name: "GET /patients",
+            route: "/patients",
+            case: "",
             method: "GET",
             path: |_| "/patients".into(),
             body: no_body,
@@ -182,7 +195,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 200, 200, 200, 200, 401],
         },
         Row {
-            name: "POST /patients (staff registration, no account)",
+            route: "/patients",
+            case: "staff registration, no account",
             method: "POST",
             path: |_| "/patients".into(),
             body: |_| Some(patient_body(None, "Walk", "In")),
@@ -191,7 +205,8 @@ fn rows() -> Vec<Row> {
             expect: [422, 403, 403, 201, 201, 201, 401],
         },
         Row {
-            name: "GET /patients/{id}/care-team",
+            route: "/patients/{patient_id}/care-team",
+            case: "",
             method: "GET",
             path: |w| format!("/patients/{}/care-team", w.patient),
             body: no_body,
@@ -199,7 +214,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 404, 200, 404, 200, 401],
         },
         Row {
-            name: "POST /patients/{id}/care-team/{doctor}",
+            route: "/patients/{patient_id}/care-team/{doctor_id}",
+            case: "",
             method: "POST",
             path: |w| format!("/patients/{}/care-team/{}", w.patient, w.spare_doctor),
             body: |_| Some(json!({})),
@@ -207,7 +223,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 404, 403, 404, 200, 401],
         },
         Row {
-            name: "DELETE /patients/{id}/care-team/{doctor}",
+            route: "/patients/{patient_id}/care-team/{doctor_id}",
+            case: "",
             method: "DELETE",
             path: |w| format!("/patients/{}/care-team/{}", w.patient, w.spare_doctor),
             body: no_body,
@@ -215,7 +232,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 204, 404, 403, 404, 204, 401],
         },
         Row {
-            name: "GET /doctors/{id}",
+            route: "/doctors/{doctor_id}",
+            case: "",
             method: "GET",
             path: |w| format!("/doctors/{}", w.doctor),
             body: no_body,
@@ -223,7 +241,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 200, 200, 200, 200, 401],
         },
         Row {
-            name: "GET /doctors",
+            route: "/doctors",
+            case: "",
             method: "GET",
             path: |_| "/doctors?specialty=cardiology".into(),
             body: no_body,
@@ -231,7 +250,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 200, 200, 200, 200, 401],
         },
         Row {
-            name: "POST /doctors",
+            route: "/doctors",
+            case: "",
             method: "POST",
             path: |_| "/doctors".into(),
             body: |_| {
@@ -242,7 +262,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 403, 403, 403, 403, 201, 401],
         },
         Row {
-            name: "POST /medical_data",
+            route: "/medical_data",
+            case: "",
             method: "POST",
             path: |_| "/medical_data".into(),
             body: |w| Some(json!({ "patient_id": w.patient, "entry": blood_pressure(120.0) })),
@@ -250,7 +271,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 201, 404, 201, 404, 403, 401],
         },
         Row {
-            name: "GET /medical_data/{id}",
+            route: "/medical_data/{patient_id}",
+            case: "",
             method: "GET",
             path: |w| format!("/medical_data/{}", w.patient),
             body: no_body,
@@ -258,7 +280,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 404, 200, 404, 403, 401],
         },
         Row {
-            name: "POST /interactions/check",
+            route: "/interactions/check",
+            case: "",
             method: "POST",
             path: |_| "/interactions/check".into(),
             body: |_| Some(json!({ "drugs": ["warfarin", "aspirin"] })),
@@ -266,7 +289,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 200, 200, 200, 200, 401],
         },
         Row {
-            name: "POST /predict",
+            route: "/predict",
+            case: "",
             method: "POST",
             path: |_| "/predict".into(),
             body: |w| Some(json!({ "patient_id": w.patient, "kind": "treatment_options" })),
@@ -274,7 +298,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 403, 404, 201, 404, 403, 401],
         },
         Row {
-            name: "GET /predictions/{id}",
+            route: "/predictions/{patient_id}",
+            case: "",
             method: "GET",
             path: |w| format!("/predictions/{}", w.patient),
             body: no_body,
@@ -282,7 +307,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 200, 404, 200, 404, 403, 401],
         },
         Row {
-            name: "POST /predictions/{id}/review",
+            route: "/predictions/{prediction_id}/review",
+            case: "",
             method: "POST",
             path: |w| format!("/predictions/{}/review", w.prediction),
             body: |_| Some(json!({ "comment": "seen" })),
@@ -290,7 +316,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 403, 404, 200, 404, 403, 401],
         },
         Row {
-            name: "POST /predictions/{unknown id}/review",
+            route: "/predictions/{prediction_id}/review",
+            case: "unknown id",
             method: "POST",
             path: |_| format!("/predictions/{}/review", Uuid::new_v4()),
             body: |_| Some(json!({})),
@@ -298,7 +325,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 404, 404, 404, 404, 404, 401],
         },
         Row {
-            name: "GET /users",
+            route: "/users",
+            case: "",
             method: "GET",
             path: |_| "/users".into(),
             body: no_body,
@@ -306,7 +334,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 403, 403, 403, 403, 200, 401],
         },
         Row {
-            name: "POST /users/{id}/deactivate",
+            route: "/users/{user_id}/deactivate",
+            case: "",
             method: "POST",
             path: |w| format!("/users/{}/deactivate", w.spare_account),
             body: |_| Some(json!({})),
@@ -314,7 +343,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 403, 403, 403, 403, 200, 401],
         },
         Row {
-            name: "POST /users/{id}/activate",
+            route: "/users/{user_id}/activate",
+            case: "",
             method: "POST",
             path: |w| format!("/users/{}/activate", w.spare_account),
             body: |_| Some(json!({})),
@@ -322,7 +352,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 403, 403, 403, 403, 200, 401],
         },
         Row {
-            name: "GET /audit",
+            route: "/audit",
+            case: "",
             method: "GET",
             path: |_| "/audit".into(),
             body: no_body,
@@ -330,7 +361,8 @@ fn rows() -> Vec<Row> {
             expect: [401, 403, 403, 403, 403, 200, 401],
         },
         Row {
-            name: "GET /audit/verify",
+            route: "/audit/verify",
+            case: "",
             method: "GET",
             path: |_| "/audit/verify".into(),
             body: no_body,
@@ -339,7 +371,8 @@ fn rows() -> Vec<Row> {
         },
         // Last: it ends each caller's session.
         Row {
-            name: "POST /logout",
+            route: "/logout",
+            case: "",
             method: "POST",
             path: |_| "/logout".into(),
             body: |_| Some(json!({})),
@@ -361,12 +394,16 @@ async fn every_endpoint_gives_each_caller_the_expected_status() {
             let reply = world.app.send(row.method, &(row.path)(&world), world.token(*caller), (row.body)(&world)).await;
             if reply.status != expected {
                 failures.push(format!(
-                    "{} as {caller:?}: expected {expected}, got {} {}",
-                    row.name, reply.status, reply.body
+                    "{} {} ({}) as {caller:?}: expected {expected}, got {} {}",
+                    row.method, row.route, row.case, reply.status, reply.body
                 ));
             }
             if reply.status >= 400 {
-                assert_eq!(reply.content_type, "application/problem+json", "{} as {caller:?}", row.name);
+                assert_eq!(
+                    reply.content_type, "application/problem+json",
+                    "{} {} as {caller:?}",
+                    row.method, row.route
+                );
             }
         }
     }
@@ -377,57 +414,75 @@ async fn every_endpoint_gives_each_caller_the_expected_status() {
 async fn refusals_never_carry_the_patients_data() {
     let world = World::new().await;
     world.app.add_entry(&world.doctor_s.access, world.patient, blood_pressure(187.0)).await;
-    for caller in [Caller::AnotherPatient, Caller::DoctorNotInCare, Caller::Admin] {
-        for path in [format!("/medical_data/{}", world.patient), format!("/patients/{}", world.patient)] {
-            let reply = world.app.get(&path, world.token(caller)).await;
-            let text = reply.body.to_string();
-            if reply.status >= 400 {
-                assert!(!text.contains("187") && !text.contains("Lovelace"), "{caller:?} {path}: {text}");
-            }
-        }
+    let records = format!("/medical_data/{}", world.patient);
+    let profile = format!("/patients/{}", world.patient);
+    let predictions = format!("/predictions/{}", world.patient);
+    let refusals = [
+        (Caller::AnotherPatient, &records),
+        (Caller::AnotherPatient, &profile),
+        (Caller::AnotherPatient, &predictions),
+        (Caller::DoctorNotInCare, &records),
+        (Caller::DoctorNotInCare, &profile),
+        (Caller::DoctorNotInCare, &predictions),
+        (Caller::Admin, &records),
+        (Caller::Admin, &predictions),
+        (Caller::Deactivated, &records),
+        (Caller::Anonymous, &profile),
+    ];
+    for (caller, path) in refusals {
+        let reply = world.app.get(path, world.token(caller)).await;
+        // Whatever the status, the body carries none of the patient's data.
+        let text = reply.body.to_string();
+        assert!(
+            !text.contains("187") && !text.contains("Lovelace") && !text.contains("Ada"),
+            "{caller:?} {path}: {text}"
+        );
+        assert!([401, 403, 404].contains(&reply.status), "{caller:?} {path} was not refused: {}", reply.status);
     }
 }
 
-/// `{patient_id}`, `{id}` and `{unknown id}` all become `{}`.
-fn route_shape(path: &str) -> String {
-    let mut out = String::new();
-    let mut depth = 0;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                depth += 1;
-                out.push('{');
+/// Whether a concrete path (query string ignored) is an instance of a spec route.
+fn sends_route(path: &str, route: &str) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
+    let (sent, template): (Vec<&str>, Vec<&str>) = (path.split('/').collect(), route.split('/').collect());
+    sent.len() == template.len()
+        && sent.iter().zip(&template).all(|(s, t)| (t.starts_with('{') && t.ends_with('}') && !s.is_empty()) || s == t)
+}
+
+#[tokio::test]
+async fn every_operation_of_the_served_spec_has_rows_for_all_seven_callers() {
+    let world = World::new().await;
+    let spec = world.app.get("/openapi.json", None).await.body;
+    let rows = rows();
+    for row in &rows {
+        let sent = (row.path)(&world);
+        assert!(sends_route(&sent, row.route), "the row for {} {} sends {sent}", row.method, row.route);
+        assert_eq!(row.expect.len(), CALLERS.len());
+    }
+    let mut missing = Vec::new();
+    let mut operations = 0;
+    for (route, item) in spec["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("operations").keys() {
+            operations += 1;
+            let method = method.to_ascii_uppercase();
+            if !rows.iter().any(|r| r.method == method && r.route == route) {
+                missing.push(format!("{method} {route}"));
             }
-            '}' => {
-                depth -= 1;
-                out.push('}');
-            }
-            _ if depth > 0 => {}
-            c => out.push(c),
         }
     }
-    out
+    assert!(operations >= 26, "the served spec lists {operations} operations");
+    assert!(missing.is_empty(), "operations of the served spec without a row: {missing:?}");
+    for row in &rows {
+        let in_spec = spec["paths"][row.route][row.method.to_ascii_lowercase()].is_object();
+        assert!(in_spec, "{} {} is not an operation of the served spec", row.method, row.route);
+    }
 }
 
 #[test]
-fn every_operation_in_the_spec_has_a_row_in_the_matrix() {
-    let spec: Value = serde_json::from_str(&medconnect_http::openapi("http://localhost").spec()).expect("spec");
-    let covered: Vec<(String, String)> = rows()
-        .iter()
-        .map(|row| {
-            let (method, rest) = row.name.split_once(' ').expect("METHOD /path");
-            let path = rest.split(" (").next().unwrap_or(rest);
-            (method.to_owned(), route_shape(path))
-        })
-        .collect();
-    let mut missing = Vec::new();
-    for (path, item) in spec["paths"].as_object().expect("paths") {
-        for method in item.as_object().expect("operations").keys() {
-            let key = (method.to_ascii_uppercase(), route_shape(path));
-            if !covered.contains(&key) {
-                missing.push(format!("{} {path}", key.0));
-            }
-        }
-    }
-    assert!(missing.is_empty(), "operations without a row in the access matrix: {missing:?}");
+fn a_row_that_sends_another_path_than_its_route_is_caught() {
+    assert!(sends_route("/patients/5f0c/care-team", "/patients/{patient_id}/care-team"));
+    assert!(sends_route("/doctors?specialty=x", "/doctors"));
+    assert!(!sends_route("/patients/5f0c", "/patients/{patient_id}/care-team"));
+    assert!(!sends_route("/medical_data/5f0c", "/patients/{patient_id}"));
+    assert!(!sends_route("/patients/", "/patients/{patient_id}"));
 }

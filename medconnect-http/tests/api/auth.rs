@@ -174,7 +174,7 @@ async fn admins_cannot_deactivate_themselves() {
 }
 
 #[tokio::test]
-async fn repeated_failed_sign_ins_are_throttled_per_email() {
+async fn repeated_failed_sign_ins_are_throttled_per_email_and_address() {
     let app = spawn_app_with(|c| c.sign_in.per_account_and_address = 3).await;
     let (_, patient) = app.patient("Ada", "Lovelace").await;
     let email = app.get("/me", Some(&patient.access)).await.body["email"].as_str().expect("email").to_owned();

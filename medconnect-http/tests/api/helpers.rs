@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+#[derive(Clone)]
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -22,6 +23,8 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: Value,
+    /// The `Retry-After` header, in seconds, when there is one.
+    pub retry_after: Option<u64>,
 }
 
 impl Reply {
@@ -63,8 +66,14 @@ pub async fn create_test_database() -> String {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(&create_test_database().await, SecretKey::random(), tweak).await
+}
+
+/// A server on an existing database: two calls with the same database and keys are two
+/// instances of one deployment.
+pub async fn spawn_app_on(database_url: &str, keys: SecretKey, tweak: impl FnOnce(&mut Config)) -> TestApp {
     init_logs();
-    let mut config = Config::new(create_test_database().await, SecretKey::random(), SecretKey::random());
+    let mut config = Config::new(database_url, keys.clone(), keys);
     config.max_connections = 4;
     tweak(&mut config);
     let core = MedConnect::connect(config).await.expect("connect and migrate");
@@ -81,6 +90,18 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
+    /// The same server, reached from another loopback source address (any 127.x works).
+    pub fn seen_from(&self, source: &str) -> TestApp {
+        let ip: std::net::IpAddr = source.parse().expect("address");
+        let client = reqwest::Client::builder().local_address(ip).build().expect("client");
+        TestApp { base: self.base.clone(), client, core: self.core.clone() }
+    }
+
+    /// The database, as its owner: for SQL that plays an attacker or inspects stored rows.
+    pub fn db(&self) -> &sqlx::PgPool {
+        medconnect_core::test_support::pool(&self.core)
+    }
+
     pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.client.request(method, format!("{}{path}", self.base));
@@ -175,9 +196,10 @@ impl TestApp {
 async fn into_reply(resp: reqwest::Response) -> Reply {
     let status = resp.status().as_u16();
     let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
     let bytes = resp.bytes().await.expect("body");
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply { status, content_type, body }
+    Reply { status, content_type, body, retry_after }
 }
 
 pub fn doctor_body(email: &str, licence: &str, specialty: &str) -> Value {

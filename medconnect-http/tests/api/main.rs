@@ -2,12 +2,16 @@
 //! database and server. Run them with `./scripts/test`.
 
 mod access_matrix;
+mod audit;
 mod auth;
 mod cli;
+mod concurrency;
 mod errors;
+mod faults;
 mod helpers;
 mod interactions;
 mod medical;
 mod pagination;
 mod predictions;
 mod registry;
+mod sign_in;

@@ -166,7 +166,7 @@ async fn risk_predictions_read_the_record_report_what_is_missing_and_feed_the_tr
     let bp = record(&app, &c, json!({ "kind": "observation", "code": "8480-6", "value": 178, "unit": "mm[Hg]" })).await;
     record(&app, &c, json!({ "kind": "lab_result", "code": "2093-3", "value": 7.2, "unit": "mmol/L" })).await;
     record(&app, &c, json!({ "kind": "diagnosis", "code": "E11.9" })).await;
-    let body = json!({ "patient_id": c.patient, "kind": "cardiovascular_risk", "inputs": { "cigsPerDay": 20, "currentSmoker": 1 } });
+    let body = json!({ "patient_id": c.patient, "kind": "cardiovascular_risk", "inputs": { "age": 70, "cigsPerDay": 20, "currentSmoker": 1 } });
     let reply = app.post("/predict", Some(&c.doctor), body).await;
     assert_eq!(reply.status, 201, "{:?}", reply.body);
     let p = &reply.body;
@@ -199,7 +199,9 @@ async fn risk_predictions_read_the_record_report_what_is_missing_and_feed_the_tr
     assert_problem(&unknown, 422);
     assert_eq!(unknown.body["field"], "inputs.horoscope");
 
-    // The stored risk feeds the statin rule when it is high enough.
+    // This record at 70 (systolic 178 mmHg, cholesterol 278 mg/dL, diabetes, 20 cigarettes a day)
+    // is well above the statin rule's 20 % threshold, so the rule must fire.
+    assert!(probability > 0.3, "probability {probability}");
     let plan =
         app.post("/predict", Some(&c.doctor), json!({ "patient_id": c.patient, "kind": "treatment_options" })).await;
     let statin_rule = plan.body["output"]["indications"]
@@ -213,5 +215,5 @@ async fn risk_predictions_read_the_record_report_what_is_missing_and_feed_the_tr
         .iter()
         .any(|i| i["rule"] == "statin_for_cardiovascular_risk");
     assert!(!not_evaluated, "a stored cardiovascular_risk prediction exists");
-    assert_eq!(statin_rule, probability >= 0.2, "probability {probability}");
+    assert!(statin_rule, "the statin rule fires on a stored risk of {probability}");
 }

@@ -141,8 +141,23 @@ mod tests {
         let data = Cohort::Pima.load().expect("load");
         let rows: Vec<&[Option<f64>]> = data.rows.iter().map(Vec::as_slice).collect();
         let model = LogisticModel::fit(&rows, &data.labels, 1.0).expect("fit");
-        let p = model.probability(rows[0]);
-        assert!((0.0..=1.0).contains(&p));
-        assert!(p > 0.5, "the first Pima row (glucose 148, BMI 33.6) is a case");
+        // Fit smartcore the same way and ask it for its class predictions of every row.
+        let x: Vec<Vec<f64>> = rows.iter().map(|r| model.preprocessor.transform(r)).collect();
+        let x = DenseMatrix::from_2d_vec(&x).expect("matrix");
+        let y: Vec<i32> = data.labels.iter().map(|&l| i32::from(l)).collect();
+        let params = LogisticRegressionParameters::default().with_alpha(1.0);
+        let smartcore = LogisticRegression::fit(&x, &y, params).expect("smartcore fit");
+        let predicted: Vec<i32> = smartcore.predict(&x).expect("smartcore predict");
+        let mut compared = 0;
+        for (row, class) in rows.iter().zip(&predicted) {
+            let p = model.probability(row);
+            assert!((0.0..=1.0).contains(&p));
+            if (p - 0.5).abs() > 1e-9 {
+                assert_eq!(*class, i32::from(p > 0.5), "probability {p} against smartcore's class {class}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 700, "{compared} of {} rows compared", rows.len());
+        assert!(predicted.contains(&0) && predicted.contains(&1), "both classes predicted");
     }
 }
