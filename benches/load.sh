@@ -7,7 +7,8 @@
 #   MEDCONNECT_BIN=/tmp/old/medconnect LABEL=before benches/load.sh
 #
 # Environment: DURATION (10), ROUNDS (3), CONNS (64), POOL (10, the server's pool size),
-# MEDCONNECT_BIN (a server binary to measure instead of this checkout's), LABEL.
+# DB_TRANSPORT (socket, as scripts/run connects, or tcp), MEDCONNECT_BIN (a server binary
+# to measure instead of this checkout's), LABEL.
 # Starts its own PostgreSQL (scripts/postgres.sh) and a fresh database per run; installs
 # wrk from Debian if it is missing. Prints a Markdown table; raw wrk lines go to stderr.
 set -euo pipefail
@@ -33,7 +34,13 @@ ensure_postgres
 bin="$(pg_bindir)"
 db="medconnect_load_$(echo "$LABEL" | tr -c 'a-z0-9\n' '_')"
 "$bin/psql" "$MEDCONNECT_PG_URL" -qc "drop database if exists $db with (force)" -c "create database $db" >/dev/null
-export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/$db"
+# Through the cluster's Unix socket, as scripts/run connects; DB_TRANSPORT=tcp for loopback TCP.
+if [ "${DB_TRANSPORT:-socket}" = tcp ]; then
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/$db"
+else
+    DATABASE_URL="$(socket_url "$db")"
+    export DATABASE_URL
+fi
 export MEDCONNECT_JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n=')"
 export MEDCONNECT_AUDIT_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n=')"
 # Sign-in limits are raised so that the sign-in scenario measures argon2 work, not the throttle.
@@ -88,11 +95,29 @@ WRK_LOG="/tmp/medconnect-load-wrk-$LABEL.log"
 : >"$WRK_LOG"
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 
-# scenario NAME INSTANCES PATH [VAR=value...]: runs ROUNDS rounds; prints "name rps p50 p99 c500 c503 c429".
+# idle_jiffies: the machine's idle CPU time so far (all CPUs), from /proc/stat.
+idle_jiffies() { awk '/^cpu / { print $5 + $6 }' /proc/stat; }
+total_jiffies() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t }' /proc/stat; }
+
+# lock_waiters SECONDS: samples, twice a second, how many PostgreSQL sessions wait on a lock;
+# prints the mean.
+lock_waiters() {
+    local n=$(( $1 * 2 )) sum=0
+    for _ in $(seq 1 "$n"); do
+        sum=$((sum + $("$bin/psql" "$MEDCONNECT_PG_URL" -tAc "select count(*) from pg_stat_activity where wait_event_type = 'Lock'")))
+        sleep 0.5
+    done
+    awk -v s="$sum" -v n="$n" 'BEGIN { printf "%.1f", s / n }'
+}
+
+# scenario NAME INSTANCES PATH [VAR=value...]: runs ROUNDS rounds; prints
+# "name rps p50 p99 c500 c503 c429 idle%" (idle%: the machine's CPU left idle during the round).
 scenario() {
     local name=$1 instances=$2 path=$3; shift 3
     local rounds=()
     for _ in $(seq 1 "$ROUNDS"); do
+        local idle0 total0
+        idle0=$(idle_jiffies); total0=$(total_jiffies)
         if [ "$instances" = 2 ]; then
             local half=$((CONNS / 2))
             wrk_one $A "$path" $half "$@" >/tmp/load-a &
@@ -109,6 +134,9 @@ scenario() {
             r=$(wrk_one "$instances" "$path" "$CONNS" "$@")
             rounds+=("$(echo "$r" | field rps) $(echo "$r" | field p50_ms) $(echo "$r" | field p99_ms) $(echo "$r" | field c500) $(echo "$r" | field c503) $(echo "$r" | field c429)")
         fi
+        local idle_pct
+        idle_pct=$(awk -v i=$(( $(idle_jiffies) - idle0 )) -v t=$(( $(total_jiffies) - total0 )) 'BEGIN { printf "%.0f", 100 * i / t }')
+        rounds[-1]="${rounds[-1]} $idle_pct"
     done
     printf '%s\n' "${rounds[@]}" | sort -n -k1 | sed -n "$(((ROUNDS + 1) / 2))p" | sed "s/^/$name /"
 }
@@ -117,7 +145,10 @@ results=()
 say "bare poem handler"
 results+=("$(scenario bare $BARE /)")
 results+=("$(scenario health $A /health)")
+(sleep 2; lock_waiters $((DURATION - 4)) >/tmp/load-lock-waiters) &
+waiters=$!
 results+=("$(scenario patient-1 $A "/patients/$PATIENT" TOKEN="$DOCTOR")")
+wait $waiters
 results+=("$(scenario patient-2 2 "/patients/$PATIENT" TOKEN="$DOCTOR")")
 results+=("$(scenario records-1 $A "/medical_data/$PATIENT?limit=20" TOKEN="$DOCTOR")")
 results+=("$(scenario records-2 2 "/medical_data/$PATIENT?limit=20" TOKEN="$DOCTOR")")
@@ -140,11 +171,12 @@ rss_b=$(awk '/VmHWM/ { print $2 }' "/proc/$pid_b/status")
 
 bare_rps=$(printf '%s\n' "${results[@]}" | awk '$1 == "bare" { print $2 }')
 echo
-echo "Load run '$LABEL' $(date -u +%Y-%m-%dT%H:%MZ): $CONNS connections, ${DURATION}s x $ROUNDS rounds (median), pool $POOL, $(nproc) CPUs"
+echo "Load run '$LABEL' $(date -u +%Y-%m-%dT%H:%MZ): $CONNS connections, ${DURATION}s x $ROUNDS rounds (median), pool $POOL, database over ${DB_TRANSPORT:-socket}, $(nproc) CPUs"
 echo
-echo "| scenario | req/s | × bare | p50 ms | p99 ms | 500s | 503s | 429s |"
-echo "|---|---|---|---|---|---|---|---|"
-printf '%s\n' "${results[@]}" | awk -v bare="$bare_rps" '{ printf "| %s | %.0f | %.3f | %s | %s | %s | %s | %s |\n", $1, $2, $2 / bare, $3, $4, $5, $6, $7 }'
+echo "| scenario | req/s | × bare | p50 ms | p99 ms | 500s | 503s | 429s | CPU idle |"
+echo "|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${results[@]}" | awk -v bare="$bare_rps" '{ printf "| %s | %.0f | %.3f | %s | %s | %s | %s | %s | %s %% |\n", $1, $2, $2 / bare, $3, $4, $5, $6, $7, $8 }'
 echo
 echo "Refused requests alongside patient-1-with-refusals: $(echo "$refused" | field rps) req/s, 4xx $(echo "$refused" | field c4xx), 500 $(echo "$refused" | field c500), 503 $(echo "$refused" | field c503)"
 echo "Peak RSS through the whole run: instance A $((rss_a / 1024)) MiB, instance B $((rss_b / 1024)) MiB"
+echo "PostgreSQL sessions waiting on a lock during patient-1 (mean of samples twice a second, first round): $(cat /tmp/load-lock-waiters)"

@@ -113,7 +113,8 @@ impl AuditEvent {
         let now = Utc::now();
         let at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
         let mut row = AuditRow {
-            id: Uuid::new_v4(),
+            // Time-ordered, so the unique index on ids grows at its right edge.
+            id: Uuid::now_v7(),
             at,
             actor_id: self.actor.map(|(id, _)| id),
             actor_role: self.actor.map(|(_, role)| role),

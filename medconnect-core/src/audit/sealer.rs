@@ -117,7 +117,9 @@ pub(super) fn content(row: &StoredRow) -> RowContent<'_> {
 /// Runs until `stop` changes: seals every half `within`, so no row waits much longer than
 /// `within` once its transaction has ended, and forgets stale sign-in counters now and then.
 pub async fn run(pool: PgPool, keys: ChainKeys, within: Duration, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(within / 2);
+    let period = within / 2;
+    // The first pass comes one period after start-up, like every other.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut passes: u64 = 0;
     loop {

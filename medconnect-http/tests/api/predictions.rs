@@ -217,3 +217,40 @@ async fn risk_predictions_read_the_record_report_what_is_missing_and_feed_the_tr
     assert!(!not_evaluated, "a stored cardiovascular_risk prediction exists");
     assert!(statin_rule, "the statin rule fires on a stored risk of {probability}");
 }
+
+#[tokio::test]
+async fn decision_support_reads_the_whole_record_however_long() {
+    let app = spawn_app().await;
+    let c = care(&app).await;
+    // The only cholesterol is older than 5,000 recent readings (decision support once read
+    // only the newest 5,000 entries and would have imputed it).
+    record(&app, &c, json!({ "kind": "observation", "code": "8480-6", "value": 150, "unit": "mm[Hg]" })).await;
+    let ten_months_ago = (chrono::Utc::now() - chrono::Duration::days(300)).to_rfc3339();
+    let body = json!({ "patient_id": c.patient, "effective_at": ten_months_ago,
+                       "entry": { "kind": "lab_result", "code": "2093-3", "value": 250, "unit": "mg/dL" } });
+    let reply = app.post("/medical_data", Some(&c.doctor), body).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    let chol = reply.id().to_string();
+    let author: uuid::Uuid = sqlx::query_scalar("select author_id from medical_entries where id = $1::uuid")
+        .bind(&chol)
+        .fetch_one(app.db())
+        .await
+        .expect("author");
+    sqlx::query(
+        "insert into medical_entries (id, patient_id, kind, effective_at, author_id, self_reported, code, value, unit, details)
+         select gen_random_uuid(), $1, 'observation', now() - (n || ' minutes')::interval, $2, false, '8867-4', 70, '/min',
+                jsonb_build_object('kind', 'observation', 'code', '8867-4', 'value', 70, 'unit', '/min')
+         from generate_series(1, 5001) as n",
+    )
+    .bind(c.patient)
+    .bind(author)
+    .execute(app.db())
+    .await
+    .expect("5,001 heart-rate readings");
+    let reply =
+        app.post("/predict", Some(&c.doctor), json!({ "patient_id": c.patient, "kind": "cardiovascular_risk" })).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    let inputs = reply.body["inputs"].as_array().expect("inputs");
+    let chol_input = inputs.iter().find(|i| i["name"] == "totChol").expect("totChol");
+    assert_eq!(chol_input["entry_id"], chol.as_str(), "read from the record, not imputed: {chol_input}");
+}
