@@ -4,6 +4,10 @@
 //! operation's own OpenAPI schema (the one served at `/openapi.json`), and the first
 //! mismatch becomes a 400 whose `field` is the dotted path, such as `entry.value`.
 //! A request this check passes is parsed by poem-openapi as usual.
+//!
+//! The same schemas check responses, strictly (no `null` where the spec does not allow
+//! one, no property the spec does not list): the integration tests run every response
+//! they receive through [`SpecSchemas::check_response`], so the served spec is a contract.
 
 use std::collections::HashMap;
 
@@ -22,14 +26,14 @@ impl Fault {
     }
 }
 
-/// The parts of the spec needed to check requests, indexed once at start-up.
-pub struct RequestSchemas {
+/// The served spec, indexed once at start-up, to check requests and responses against.
+pub struct SpecSchemas {
     spec: Value,
     /// (method, path segments) → operation object.
     operations: Vec<(String, Vec<String>, Value)>,
 }
 
-impl RequestSchemas {
+impl SpecSchemas {
     pub fn new(spec: Value) -> Self {
         let mut operations = Vec::new();
         if let Some(paths) = spec["paths"].as_object() {
@@ -89,7 +93,50 @@ impl RequestSchemas {
             .find(|(ct, _)| ct.starts_with("application/json"))
             .map(|(_, media)| &media["schema"])?;
         let value: Value = serde_json::from_slice(body).ok()?; // syntax errors: poem's message says where
-        self.check_value(schema, &value, "").err()
+        self.check_value(schema, &value, "", false).err()
+    }
+
+    /// Checks a response against the operation's documented response for its status (or
+    /// the `default` response), strictly. Statuses the operation does not document, and
+    /// JSON bodies under a content type it does not list, are faults too.
+    pub fn check_response(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(), Fault> {
+        let Some((op, _)) = self.operation(method, path) else {
+            return Ok(()); // not an operation of the spec (Swagger UI, the spec itself, unknown routes)
+        };
+        let responses = &op["responses"];
+        let response = match &responses[status.to_string()] {
+            Value::Null => &responses["default"],
+            documented => documented,
+        };
+        if response.is_null() {
+            return Err(Fault::new("status", format!("{status} is not documented for {method} {path}")));
+        }
+        let media_type = content_type.split(';').next().unwrap_or_default().trim();
+        let Some(content) = response["content"].as_object() else {
+            return if body.is_empty() {
+                Ok(())
+            } else {
+                Err(Fault::new("body", format!("{status} is documented without a body")))
+            };
+        };
+        let Some((_, media)) =
+            content.iter().find(|(ct, _)| ct.split(';').next().unwrap_or_default().trim() == media_type)
+        else {
+            return Err(Fault::new("content-type", format!("{media_type} is not documented for {status}")));
+        };
+        if !media_type.ends_with("json") {
+            return Ok(());
+        }
+        let value: Value =
+            serde_json::from_slice(body).map_err(|_| Fault::new("body", "is not the JSON the content type says"))?;
+        self.check_value(&media["schema"], &value, "", true)
     }
 
     fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
@@ -99,10 +146,25 @@ impl RequestSchemas {
         }
     }
 
-    fn check_value(&self, schema: &Value, value: &Value, at: &str) -> Result<(), Fault> {
+    /// Checks a value against a schema. `strict` (responses): `null` only where the spec
+    /// says `nullable`, and no property the spec does not list.
+    fn check_value(&self, schema: &Value, value: &Value, at: &str, strict: bool) -> Result<(), Fault> {
+        self.check_part(schema, value, at, strict, false)
+    }
+
+    /// `part_of_all`: the schema is one part of an `allOf`, whose other parts list the other
+    /// properties, so unknown properties are judged by the whole (see `check_composition`).
+    fn check_part(
+        &self,
+        schema: &Value,
+        value: &Value,
+        at: &str,
+        strict: bool,
+        part_of_all: bool,
+    ) -> Result<(), Fault> {
         let schema = self.resolve(schema);
-        for part in schema["allOf"].as_array().into_iter().flatten() {
-            self.check_value(part, value, at)?;
+        if let Some(parts) = schema["allOf"].as_array() {
+            return self.check_composition(schema, parts, value, at, strict);
         }
         if let Some(discriminator) = schema["discriminator"]["propertyName"].as_str() {
             let field = join(at, discriminator);
@@ -115,17 +177,18 @@ impl RequestSchemas {
                     .unwrap_or_default();
                 Fault::new(&field, format!("must be one of: {}", known.join(", ")))
             })?;
-            return self.check_value(&serde_json::json!({ "$ref": target }), value, at);
+            return self.check_part(&serde_json::json!({ "$ref": target }), value, at, strict, part_of_all);
         }
         let expected = schema["type"].as_str();
         match (expected, value) {
-            (_, Value::Null) if expected.is_some() => Err(Fault::new(at, "must not be null")),
-            (Some("object"), Value::Object(obj)) => self.check_object(schema, obj, at),
+            (_, Value::Null) if schema["nullable"] == true => Ok(()),
+            (_, Value::Null) if expected.is_some() || strict => Err(Fault::new(at, "must not be null")),
+            (Some("object"), Value::Object(obj)) => self.check_object(schema, obj, at, strict, part_of_all),
             (Some("object"), _) => Err(Fault::new(at, "must be an object")),
             (Some("array"), Value::Array(items)) => items
                 .iter()
                 .enumerate()
-                .try_for_each(|(i, v)| self.check_value(&schema["items"], v, &format!("{at}[{i}]"))),
+                .try_for_each(|(i, v)| self.check_value(&schema["items"], v, &format!("{at}[{i}]"), strict)),
             (Some("array"), _) => Err(Fault::new(at, "must be an array")),
             (Some("string"), Value::String(s)) => self.check_scalar_text(schema, s).map_err(|r| Fault::new(at, r)),
             (Some("string"), _) => Err(Fault::new(at, "must be a string")),
@@ -139,16 +202,66 @@ impl RequestSchemas {
         }
     }
 
-    fn check_object(&self, schema: &Value, obj: &Map<String, Value>, at: &str) -> Result<(), Fault> {
+    /// An `allOf`: every part holds, and (strictly) every property is listed by some part.
+    fn check_composition(
+        &self,
+        schema: &Value,
+        parts: &[Value],
+        value: &Value,
+        at: &str,
+        strict: bool,
+    ) -> Result<(), Fault> {
+        for part in parts {
+            self.check_part(part, value, at, strict, true)?;
+        }
+        let own = schema.as_object().map(|o| {
+            o.iter().filter(|(k, _)| *k != "allOf").map(|(k, v)| (k.clone(), v.clone())).collect::<Map<String, Value>>()
+        });
+        if own.as_ref().is_some_and(|o| o.contains_key("properties")) {
+            self.check_part(&Value::Object(own.unwrap_or_default()), value, at, strict, true)?;
+        }
+        if let (true, Value::Object(obj)) = (strict, value) {
+            let listed = |name: &str| {
+                std::iter::once(schema)
+                    .chain(parts.iter().map(|p| self.resolve(p)))
+                    .any(|s| s["properties"].get(name).is_some() || s["additionalProperties"].is_object())
+            };
+            if let Some(extra) = obj.keys().find(|k| !listed(k)) {
+                return Err(Fault::new(&join(at, extra), "is not in the spec"));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_object(
+        &self,
+        schema: &Value,
+        obj: &Map<String, Value>,
+        at: &str,
+        strict: bool,
+        part_of_all: bool,
+    ) -> Result<(), Fault> {
         for name in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
             if obj.get(name).is_none_or(Value::is_null) {
                 return Err(Fault::new(&join(at, name), "is required"));
             }
         }
-        for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+        let properties = schema["properties"].as_object();
+        for (name, property) in properties.into_iter().flatten() {
             match obj.get(name) {
-                None | Some(Value::Null) => {}
-                Some(v) => self.check_value(property, v, &join(at, name))?,
+                None => {}
+                Some(Value::Null) if !strict => {}
+                Some(v) => self.check_value(property, v, &join(at, name), strict)?,
+            }
+        }
+        let unlisted = obj.iter().filter(|(k, _)| properties.is_none_or(|p| !p.contains_key(*k)));
+        if schema["additionalProperties"].is_object() {
+            for (name, v) in unlisted {
+                self.check_value(&schema["additionalProperties"], v, &join(at, name), strict)?;
+            }
+        } else if strict && !part_of_all && schema["additionalProperties"] != true {
+            if let Some((extra, _)) = unlisted.into_iter().next() {
+                return Err(Fault::new(&join(at, extra), "is not in the spec"));
             }
         }
         Ok(())
@@ -173,9 +286,21 @@ impl RequestSchemas {
             }
             (Some("integer"), _) if text.parse::<i64>().is_err() => Err("must be a whole number".into()),
             (Some("number"), _) if text.parse::<f64>().is_err() => Err("must be a number".into()),
+            (Some("integer" | "number"), _) => within_bounds(schema, text.parse::<f64>().unwrap_or_default()),
             _ => Ok(()),
         }
     }
+}
+
+/// `minimum` and `maximum` (inclusive, as the spec states them).
+fn within_bounds(schema: &Value, n: f64) -> Result<(), String> {
+    if let Some(min) = schema["minimum"].as_f64().filter(|min| n < *min) {
+        return Err(format!("must be at least {min}"));
+    }
+    if let Some(max) = schema["maximum"].as_f64().filter(|max| n > *max) {
+        return Err(format!("must be at most {max}"));
+    }
+    Ok(())
 }
 
 fn join(at: &str, name: &str) -> String {
@@ -185,4 +310,55 @@ fn join(at: &str, name: &str) -> String {
 /// Decodes `a=1&b=x%20y` pairs (form encoding), as poem does.
 fn form_pairs(query: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str(query).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn served() -> SpecSchemas {
+        SpecSchemas::new(serde_json::from_str(&crate::openapi("/").spec()).expect("spec"))
+    }
+
+    fn account(extra: Value) -> Vec<u8> {
+        let mut body = serde_json::json!({
+            "id": "0b5e8d3a-6c61-4c59-9f0e-0c2a7e9b2d11", "email": "ada@example.org", "role": "patient",
+            "active": true, "created_at": "2026-11-28T10:00:00Z", "updated_at": "2026-11-28T10:00:00Z"
+        });
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            body[k] = v.clone();
+        }
+        serde_json::to_vec(&body).expect("json")
+    }
+
+    const JSON: &str = "application/json; charset=utf-8";
+
+    #[test]
+    fn responses_are_checked_strictly_against_the_spec() {
+        let spec = served();
+        assert!(spec.check_response("GET", "/me", 200, JSON, &account(serde_json::json!({}))).is_ok());
+        let null = spec.check_response("GET", "/me", 200, JSON, &account(serde_json::json!({ "patient_id": null })));
+        assert_eq!(null.map_err(|f| f.field), Err("patient_id".to_owned()), "null where the spec has no null");
+        let extra = spec.check_response("GET", "/me", 200, JSON, &account(serde_json::json!({ "secret": 1 })));
+        assert_eq!(extra.map_err(|f| f.field), Err("secret".to_owned()), "a property the spec does not list");
+        let wrong = spec.check_response("GET", "/me", 200, JSON, &account(serde_json::json!({ "role": "pharmacist" })));
+        assert!(wrong.is_err(), "a value outside the enum");
+        assert!(spec.check_response("GET", "/me", 409, "application/problem+json", b"{}").is_err(), "undocumented");
+    }
+
+    #[test]
+    fn problems_and_discriminated_outputs_are_checked_through_their_compositions() {
+        let spec = served();
+        let problem = br#"{"type":"/problems/unauthenticated","title":"Unauthorized","status":401,"detail":"no"}"#;
+        assert!(spec.check_response("GET", "/me", 401, "application/problem+json", problem).is_ok());
+        let unlisted = br#"{"type":"/x","title":"t","status":401,"detail":"d","stack":"..."}"#;
+        assert!(spec.check_response("GET", "/me", 401, "application/problem+json", unlisted).is_err());
+        let schema = serde_json::json!({ "$ref": "#/components/schemas/OutputView" });
+        let risk = serde_json::json!({ "kind": "diabetes_risk", "probability": 0.2, "band": "low",
+            "top_factors": [], "explanation_method": "m", "missing": [] });
+        assert!(spec.check_value(&schema, &risk, "", true).is_ok());
+        let mut mislabelled = risk.clone();
+        mislabelled["kind"] = serde_json::json!("treatment_options");
+        assert!(spec.check_value(&schema, &mislabelled, "", true).is_err(), "checked against the tagged kind");
+    }
 }

@@ -14,7 +14,7 @@ use medconnect_core::MedConnect;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::middleware::CatchPanic;
 use poem::{EndpointExt, IntoEndpoint, Route, Server};
-use poem_openapi::OpenApiService;
+use poem_openapi::{LicenseObject, OpenApiService};
 
 use crate::api::predictions::PredictionsApi;
 use crate::api::{
@@ -39,6 +39,7 @@ pub fn openapi(public_url: &str) -> OpenApiService<AllApis, ()> {
          Sign in with `POST /login` (or Swagger UI's Authorize button) and send the access \
          token as `Authorization: Bearer …`. Errors are RFC 9457 problem+json.",
     )
+    .license(LicenseObject::new("Apache-2.0").url("https://www.apache.org/licenses/LICENSE-2.0"))
     .server(public_url)
 }
 
@@ -51,7 +52,7 @@ pub fn routes(
     let api = openapi(&settings.public_url);
     let spec_json = serde_json::from_str(&api.spec())
         .map_err(|e| std::io::Error::other(format!("the OpenAPI spec does not parse as JSON: {e}")))?;
-    let schemas = std::sync::Arc::new(explain::RequestSchemas::new(spec_json));
+    let schemas = std::sync::Arc::new(explain::SpecSchemas::new(spec_json));
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
     Ok(Route::new()

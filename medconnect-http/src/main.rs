@@ -92,7 +92,7 @@ async fn serve() -> anyhow::Result<()> {
     let app = connect().await?;
     let server =
         Application::build(app, settings.clone()).await.with_context(|| format!("binding {}", settings.bind))?;
-    tracing::info!(addr = %server.addr(), docs = %format!("{}/docs", settings.public_url), "MedConnect listening");
+    tracing::info!(addr = %server.addr(), docs = %format!("http://{}/docs", server.addr()), "MedConnect listening");
     server.run().await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use tokio::io::AsyncReadExt;
 use tracing::Instrument;
 
-use crate::explain::RequestSchemas;
+use crate::explain::SpecSchemas;
 use crate::problem::Problem;
 
 const REQUEST_ID: &str = "x-request-id";
@@ -50,7 +50,7 @@ pub async fn trace_request<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Resul
 /// one is refused with a 400 naming the field (see `explain`).
 pub fn prepare_request<E: Endpoint + 'static>(
     max: usize,
-    schemas: Arc<RequestSchemas>,
+    schemas: Arc<SpecSchemas>,
 ) -> impl Fn(Arc<E>, Request) -> std::pin::Pin<Box<dyn std::future::Future<Output = poem::Result<Response>> + Send>>
 + Send
 + Sync

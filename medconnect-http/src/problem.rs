@@ -6,7 +6,9 @@
 use medconnect_core::Error;
 use poem::Response;
 use poem::http::{StatusCode, header};
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::registry::{
+    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
 use poem_openapi::types::{ToJSON, Type};
 use poem_openapi::{ApiResponse, Object};
 
@@ -111,34 +113,172 @@ impl poem::error::ResponseError for ApiError {
     }
 }
 
-/// The error statuses every operation may answer, documented once.
-const DOCUMENTED: &[(u16, &str)] = &[
-    (400, "The request is malformed: bad JSON, unknown field, bad UUID or date."),
-    (401, "No valid access token: missing, expired, revoked, or of the wrong type."),
-    (403, "The caller's role may not do this."),
-    (404, "No such record, or one the caller may not see."),
-    (409, "A unique field (e-mail, licence number) is already in use."),
-    (413, "The request body is too large."),
-    (422, "A field is invalid; `field` names it."),
-    (429, "Too many sign-in or sign-up attempts from this address; `Retry-After` says when to retry."),
-    (500, "An internal error."),
-    (503, "The database or the password hashers cannot serve now; `Retry-After` says when to retry."),
+/// What each error status means, and an example body, documented once. Each operation
+/// lists the statuses it can answer (an [`ErrorSet`]); any other failure is the
+/// `default` response (an internal error).
+const STATUSES: &[(u16, &str, &str, &str)] = &[
+    (
+        400,
+        "The request is malformed: bad JSON, an unknown field, a bad UUID, date or number; `field` names it.",
+        "bad-request",
+        "invalid `patient_id`: expected a UUID",
+    ),
+    (
+        401,
+        "No valid access token: missing, expired, revoked, or of the wrong type.",
+        "unauthenticated",
+        "the access token has expired",
+    ),
+    (
+        403,
+        "The caller can see the record, but their role may not do this.",
+        "forbidden",
+        "administrators do not access health records",
+    ),
+    (
+        404,
+        "No such record, or one the caller may not see (the two are never told apart).",
+        "not-found",
+        "patient not found",
+    ),
+    (
+        409,
+        "A unique field (e-mail, licence number) is already in use; `field` names it.",
+        "conflict",
+        "`email` is already in use",
+    ),
+    (413, "The request body is larger than the server accepts.", "too-large", "the request body exceeds 1048576 bytes"),
+    (
+        415,
+        "The body is not JSON (or, for `/login`, not a form either).",
+        "unsupported-media-type",
+        "the `Content-Type` requested by the client is not supported: text/plain",
+    ),
+    (
+        422,
+        "A field breaks a rule; `field` names it and `detail` says which rule.",
+        "invalid-input",
+        "invalid `date_of_birth`: must not be in the future",
+    ),
+    (
+        429,
+        "Too many attempts from this client address (or for this e-mail from it); `Retry-After` says when to retry.",
+        "rate-limited",
+        "too many requests: retry in 840 s",
+    ),
+    (
+        503,
+        "The database cannot serve now (down, restarting, no free connection) or the password hashers are busy; `Retry-After` says when to retry.",
+        "unavailable",
+        "database is unavailable; retry shortly",
+    ),
 ];
 
-impl ApiResponse for ApiError {
+/// The error statuses one kind of operation documents.
+pub trait ErrorSet: Send + Sync + 'static {
+    const STATUSES: &'static [u16];
+}
+
+/// Declares error sets: `Name = [status, ...];`.
+macro_rules! error_sets {
+    ($($(#[$doc:meta])* $name:ident = [$($code:literal),* $(,)?];)*) => {
+        $(
+            $(#[$doc])*
+            pub struct $name;
+            impl ErrorSet for $name {
+                const STATUSES: &'static [u16] = &[$($code),*];
+            }
+        )*
+    };
+}
+
+error_sets! {
+    /// Sign-in.
+    LoginErrors = [400, 413, 415, 422, 429, 503];
+    /// Refreshing a token.
+    RefreshErrors = [400, 401, 413, 415, 503];
+    /// Operations on the caller's own session and account.
+    SessionErrors = [401, 503];
+    /// Self sign-up or staff registration of a patient.
+    SignUpErrors = [400, 401, 403, 409, 413, 415, 422, 429, 503];
+    /// Reading one patient's data (profile, care team, records, predictions), or a page of it.
+    PatientReadErrors = [400, 401, 403, 404, 422, 503];
+    /// Changing one patient's care team.
+    CareErrors = [400, 401, 403, 404, 503];
+    /// Lists scoped to the caller (patients, the doctor directory).
+    ListErrors = [400, 401, 422, 503];
+    /// One doctor of the directory.
+    DoctorReadErrors = [400, 401, 404, 503];
+    /// Registering a doctor.
+    DoctorRegistrationErrors = [400, 401, 403, 409, 413, 415, 422, 503];
+    /// Writing to one patient's record (an entry, a prediction, a review).
+    PatientWriteErrors = [400, 401, 403, 404, 413, 415, 422, 503];
+    /// Reference checks that touch no patient.
+    ReferenceErrors = [400, 401, 413, 415, 422, 503];
+    /// Administration (accounts, the audit trail).
+    AdminErrors = [400, 401, 403, 404, 422, 503];
+}
+
+/// A core error answered by an operation that documents the statuses of `S`.
+pub struct Fails<S: ErrorSet>(pub ApiError, std::marker::PhantomData<S>);
+
+impl<S: ErrorSet> From<Error> for Fails<S> {
+    fn from(err: Error) -> Self {
+        Self(ApiError(err), std::marker::PhantomData)
+    }
+}
+
+impl<S: ErrorSet> From<ApiError> for Fails<S> {
+    fn from(err: ApiError) -> Self {
+        Self(err, std::marker::PhantomData)
+    }
+}
+
+/// Served as the `ApiError` it holds, so that every error renders through one mapping.
+impl<S: ErrorSet> From<Fails<S>> for poem::Error {
+    fn from(err: Fails<S>) -> Self {
+        err.0.into()
+    }
+}
+
+/// The documentation of one error status: its meaning, a problem+json body with an
+/// example, and `Retry-After` where there is one.
+fn documented(status: Option<u16>) -> MetaResponse {
+    let (description, slug, detail) = match STATUSES.iter().find(|s| Some(s.0) == status) {
+        Some((_, description, slug, detail)) => (*description, *slug, *detail),
+        None => ("Any other failure: an internal error, already logged by the server.", "internal", "internal error"),
+    };
+    let code = status.unwrap_or(500);
+    let example = serde_json::json!({
+        "type": format!("/problems/{slug}"),
+        "title": StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error"),
+        "status": code,
+        "detail": detail,
+    });
+    let mut schema = MetaSchema::new("object");
+    schema.all_of = vec![Problem::schema_ref()];
+    schema.example = Some(example);
+    let retry_after = MetaHeader {
+        name: "Retry-After".to_owned(),
+        description: Some("Seconds to wait before retrying.".to_owned()),
+        required: true,
+        deprecated: false,
+        schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("integer", "int64"))),
+    };
+    MetaResponse {
+        description,
+        status,
+        status_range: None,
+        content: vec![MetaMediaType { content_type: PROBLEM_JSON, schema: MetaSchemaRef::Inline(Box::new(schema)) }],
+        headers: if matches!(status, Some(429 | 503)) { vec![retry_after] } else { vec![] },
+    }
+}
+
+impl<S: ErrorSet> ApiResponse for Fails<S> {
     fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: DOCUMENTED
-                .iter()
-                .map(|(status, description)| MetaResponse {
-                    description,
-                    status: Some(*status),
-                    status_range: None,
-                    content: vec![MetaMediaType { content_type: PROBLEM_JSON, schema: Problem::schema_ref() }],
-                    headers: vec![],
-                })
-                .collect(),
-        }
+        let mut responses: Vec<MetaResponse> = S::STATUSES.iter().map(|code| documented(Some(*code))).collect();
+        responses.push(documented(None));
+        MetaResponses { responses }
     }
 
     fn register(registry: &mut Registry) {
@@ -146,8 +286,8 @@ impl ApiResponse for ApiError {
     }
 }
 
-/// Result of an operation handler.
-pub type ApiResult<T> = Result<T, ApiError>;
+/// Result of an operation handler that documents the error statuses of `S`.
+pub type ApiResult<T, S> = Result<T, Fails<S>>;
 
 /// Turns any error that reaches the top of the service into a problem+json response.
 pub async fn any_error_to_problem(err: poem::Error) -> Response {

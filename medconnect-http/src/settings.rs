@@ -8,7 +8,9 @@ use crate::client_address::TrustedProxies;
 pub struct HttpSettings {
     /// `MEDCONNECT_BIND`, default `127.0.0.1:8000`.
     pub bind: String,
-    /// `MEDCONNECT_PUBLIC_URL`: the base URL clients use, shown in the spec.
+    /// `MEDCONNECT_PUBLIC_URL`: the base URL clients use, shown as the spec's server. By
+    /// default `/`, relative to wherever the spec was fetched, so Swagger UI works from any
+    /// host name, behind a proxy or on a LAN address.
     pub public_url: String,
     /// `MEDCONNECT_MAX_BODY_BYTES`, default 1 MiB.
     pub max_body_bytes: usize,
@@ -20,7 +22,7 @@ impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8000".into(),
-            public_url: "http://localhost:8000".into(),
+            public_url: "/".into(),
             max_body_bytes: 1 << 20,
             trusted_proxies: TrustedProxies::default(),
         }
@@ -34,10 +36,9 @@ impl HttpSettings {
         if let Some(bind) = var("MEDCONNECT_BIND") {
             s.bind = bind;
         }
-        s.public_url = var("MEDCONNECT_PUBLIC_URL").unwrap_or_else(|| {
-            let port = s.bind.rsplit(':').next().unwrap_or("8000");
-            format!("http://localhost:{port}")
-        });
+        if let Some(url) = var("MEDCONNECT_PUBLIC_URL") {
+            s.public_url = url;
+        }
         if let Some(max) = var("MEDCONNECT_MAX_BODY_BYTES") {
             s.max_body_bytes = max.parse().ok().filter(|n| (1024..=64 << 20).contains(n)).ok_or_else(|| {
                 Error::invalid("MEDCONNECT_MAX_BODY_BYTES", "must be a number of bytes from 1024 to 67108864")

@@ -12,11 +12,16 @@ use uuid::Uuid;
 
 use super::types::{enum_from, page_of, page_request};
 use super::{ApiTags, Auth};
-use crate::problem::ApiResult;
+use crate::problem::{AdminErrors, ApiResult};
 
 enum_from!(Role => RoleView { Admin, Doctor, Patient });
 enum_from!(RoleView => Role { Admin, Doctor, Patient });
 
+/// What an account is.
+///
+/// - `admin`: manages accounts, care teams and the audit trail; never reads health records.
+/// - `doctor`: keeps the records of the patients in their care.
+/// - `patient`: sees and adds to their own record and chooses their care team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum RoleView {
@@ -27,7 +32,7 @@ pub enum RoleView {
 
 /// An account (never its password).
 #[derive(Debug, Object)]
-#[oai(rename = "Account")]
+#[oai(skip_serializing_if_is_none, rename = "Account")]
 pub struct AccountView {
     pub id: Uuid,
     pub email: String,
@@ -58,7 +63,7 @@ page_of!(AccountPage, AccountView, "A page of accounts.");
 
 /// One audited access.
 #[derive(Debug, Object)]
-#[oai(rename = "AuditEvent")]
+#[oai(skip_serializing_if_is_none, rename = "AuditEvent")]
 pub struct AuditView {
     pub seq: i64,
     pub at: DateTime<Utc>,
@@ -94,7 +99,7 @@ page_of!(AuditPage, AuditView, "A page of audit events, oldest first.");
 
 /// How far verification of the audit trail got, and the first problem it found.
 #[derive(Debug, Object)]
-#[oai(rename = "AuditVerification")]
+#[oai(skip_serializing_if_is_none, rename = "AuditVerification")]
 pub struct AuditVerificationView {
     /// No problem found in what was checked.
     pub intact: bool,
@@ -114,7 +119,7 @@ pub struct AuditVerificationView {
 
 /// Where the audit trail fails verification, and how.
 #[derive(Debug, Object)]
-#[oai(rename = "AuditProblem")]
+#[oai(skip_serializing_if_is_none, rename = "AuditProblem")]
 pub struct AuditProblemView {
     /// The row at fault, when one row can be named.
     pub seq: Option<i64>,
@@ -143,15 +148,18 @@ pub struct AccountsApi;
 #[OpenApi(tag = "ApiTags::Admin")]
 impl AccountsApi {
     /// List accounts
-    #[oai(path = "/users", method = "get")]
+    #[oai(path = "/users", method = "get", operation_id = "list_users")]
     async fn list(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         role: Query<Option<RoleView>>,
+        /// `next_cursor` of the previous page; absent for the first page.
         cursor: Query<Option<String>>,
+        /// Page size (default 20).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
-    ) -> ApiResult<Json<AccountPage>> {
+    ) -> ApiResult<Json<AccountPage>, AdminErrors> {
         let page = page_request(cursor.0, limit.0);
         Ok(Json(app.list_accounts(&auth.0, role.0.map(Into::into), &page).await?.into()))
     }
@@ -159,32 +167,40 @@ impl AccountsApi {
     /// Deactivate an account
     ///
     /// The account can no longer sign in, and every session it has ends at once.
-    #[oai(path = "/users/:user_id/deactivate", method = "post")]
+    #[oai(path = "/users/:user_id/deactivate", method = "post", operation_id = "deactivate_user")]
     async fn deactivate(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         user_id: Path<Uuid>,
-    ) -> ApiResult<Json<AccountView>> {
+    ) -> ApiResult<Json<AccountView>, AdminErrors> {
         Ok(Json(app.set_account_active(&auth.0, UserId(user_id.0), false).await?.into()))
     }
 
     /// Reactivate an account
-    #[oai(path = "/users/:user_id/activate", method = "post")]
-    async fn activate(&self, app: Data<&MedConnect>, auth: Auth, user_id: Path<Uuid>) -> ApiResult<Json<AccountView>> {
+    #[oai(path = "/users/:user_id/activate", method = "post", operation_id = "activate_user")]
+    async fn activate(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        user_id: Path<Uuid>,
+    ) -> ApiResult<Json<AccountView>, AdminErrors> {
         Ok(Json(app.set_account_active(&auth.0, UserId(user_id.0), true).await?.into()))
     }
 
     /// Read the audit trail
-    #[oai(path = "/audit", method = "get")]
+    #[oai(path = "/audit", method = "get", operation_id = "list_audit_events")]
     async fn audit(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         patient_id: Query<Option<Uuid>>,
+        /// `next_cursor` of the previous page; absent for the first page.
         cursor: Query<Option<String>>,
+        /// Page size (default 20).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
-    ) -> ApiResult<Json<AuditPage>> {
+    ) -> ApiResult<Json<AuditPage>, AdminErrors> {
         let page = page_request(cursor.0, limit.0);
         Ok(Json(app.audit_log(&auth.0, patient_id.0.map(PatientId), &page).await?.into()))
     }
@@ -196,7 +212,7 @@ impl AccountsApi {
     /// MAC. With `head` (a chain hash the operator kept from the server's log), a log whose
     /// tail was cut is detected too. `from_seal` starts at a seal instead of the first row;
     /// `max_rows` bounds the work (the default checks everything).
-    #[oai(path = "/audit/verify", method = "get")]
+    #[oai(path = "/audit/verify", method = "get", operation_id = "verify_audit")]
     async fn verify(
         &self,
         app: Data<&MedConnect>,
@@ -204,7 +220,7 @@ impl AccountsApi {
         head: Query<Option<String>>,
         from_seal: Query<Option<i64>>,
         max_rows: Query<Option<u64>>,
-    ) -> ApiResult<Json<AuditVerificationView>> {
+    ) -> ApiResult<Json<AuditVerificationView>, AdminErrors> {
         let request = VerifyAudit { from_seal: from_seal.0, kept_head: head.0, max_rows: max_rows.0 };
         Ok(Json(app.verify_audit(&auth.0, &request).await?.into()))
     }

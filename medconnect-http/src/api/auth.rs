@@ -10,11 +10,11 @@ use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
 use super::accounts::AccountView;
 use super::{ApiTags, Auth};
 use crate::client_address;
-use crate::problem::ApiResult;
+use crate::problem::{ApiResult, LoginErrors, RefreshErrors, SessionErrors};
 
 /// E-mail and password. No `Debug`: it holds a password.
 #[derive(Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct Credentials {
     #[oai(validator(max_length = 254))]
     pub email: String,
@@ -24,6 +24,7 @@ pub struct Credentials {
 
 /// The OAuth2 password grant (RFC 6749 §4.3), as Swagger UI's Authorize button sends it.
 #[derive(Object, serde::Deserialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PasswordGrant {
     /// Must be `password` when sent.
     pub grant_type: Option<String>,
@@ -46,6 +47,7 @@ pub enum LoginRequest {
 
 /// Tokens for the session just opened or refreshed.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TokenResponse {
     /// A short-lived JWT to send as `Authorization: Bearer …`.
     pub access_token: String,
@@ -71,7 +73,7 @@ impl From<TokenPair> for TokenResponse {
 }
 
 #[derive(Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct RefreshRequest {
     #[oai(validator(max_length = 200))]
     pub refresh_token: String,
@@ -92,8 +94,13 @@ impl AuthApi {
     ///
     /// Takes JSON `{email, password}` or an OAuth2 password-grant form. An unknown e-mail
     /// and a wrong password get the same answer.
-    #[oai(path = "/login", method = "post")]
-    async fn login(&self, app: Data<&MedConnect>, req: &Request, body: LoginRequest) -> ApiResult<Json<TokenResponse>> {
+    #[oai(path = "/login", method = "post", operation_id = "login")]
+    async fn login(
+        &self,
+        app: Data<&MedConnect>,
+        req: &Request,
+        body: LoginRequest,
+    ) -> ApiResult<Json<TokenResponse>, LoginErrors> {
         let (email, password) = match body {
             LoginRequest::Json(Json(c)) => (c.email, c.password),
             LoginRequest::Form(Form(f)) => {
@@ -110,23 +117,27 @@ impl AuthApi {
     ///
     /// Rotates the refresh token. Presenting a refresh token that was already used ends
     /// the whole session: someone else may hold a copy.
-    #[oai(path = "/token/refresh", method = "post")]
-    async fn refresh(&self, app: Data<&MedConnect>, body: Json<RefreshRequest>) -> ApiResult<Json<TokenResponse>> {
+    #[oai(path = "/token/refresh", method = "post", operation_id = "refresh_token")]
+    async fn refresh(
+        &self,
+        app: Data<&MedConnect>,
+        body: Json<RefreshRequest>,
+    ) -> ApiResult<Json<TokenResponse>, RefreshErrors> {
         Ok(Json(app.refresh(&body.refresh_token).await?.into()))
     }
 
     /// Sign out
     ///
     /// Ends the session: its refresh token and its access tokens stop working.
-    #[oai(path = "/logout", method = "post")]
-    async fn logout(&self, app: Data<&MedConnect>, auth: Auth) -> ApiResult<LoggedOut> {
+    #[oai(path = "/logout", method = "post", operation_id = "logout")]
+    async fn logout(&self, app: Data<&MedConnect>, auth: Auth) -> ApiResult<LoggedOut, SessionErrors> {
         app.logout(&auth.0).await?;
         Ok(LoggedOut::Done)
     }
 
     /// The caller's account
-    #[oai(path = "/me", method = "get")]
-    async fn me(&self, app: Data<&MedConnect>, auth: Auth) -> ApiResult<Json<AccountView>> {
+    #[oai(path = "/me", method = "get", operation_id = "get_me")]
+    async fn me(&self, app: Data<&MedConnect>, auth: Auth) -> ApiResult<Json<AccountView>, SessionErrors> {
         Ok(Json(app.me(&auth.0).await?.into()))
     }
 }

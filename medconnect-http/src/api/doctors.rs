@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use super::types::{page_of, page_request};
 use super::{ApiTags, Auth};
-use crate::problem::ApiResult;
+use crate::problem::{ApiResult, DoctorReadErrors, DoctorRegistrationErrors, ListErrors};
 
 /// A doctor to register, with the account they will sign in with. No `Debug`: it holds a password.
 #[derive(Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct NewDoctorRequest {
     #[oai(validator(max_length = 254))]
     pub email: String,
@@ -56,22 +56,22 @@ impl From<NewDoctorRequest> for NewDoctor {
 
 /// A doctor's private contact details.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DoctorContactView {
     pub email: Option<String>,
     pub phone: Option<String>,
 }
 
-/// A doctor as the directory shows them.
+/// A doctor as the directory shows them. `contact` (private details) is present only for
+/// the doctor themself and administrators.
 #[derive(Debug, Object)]
-#[oai(rename = "Doctor")]
+#[oai(skip_serializing_if_is_none, rename = "Doctor")]
 pub struct DoctorView {
     pub id: Uuid,
     pub given_name: String,
     pub family_name: String,
     pub specialty: String,
     pub licence_number: String,
-    /// Only for the doctor themself and administrators.
-    #[oai(skip_serializing_if_is_none)]
     pub contact: Option<DoctorContactView>,
 }
 
@@ -102,35 +102,42 @@ pub struct DoctorsApi;
 #[OpenApi(tag = "ApiTags::Doctors")]
 impl DoctorsApi {
     /// Register a doctor (administrators)
-    #[oai(path = "/doctors", method = "post")]
+    #[oai(path = "/doctors", method = "post", operation_id = "create_doctor")]
     async fn create(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         body: Json<NewDoctorRequest>,
-    ) -> ApiResult<DoctorCreated> {
+    ) -> ApiResult<DoctorCreated, DoctorRegistrationErrors> {
         let doctor = app.register_doctor(&auth.0, body.0.into()).await?;
         Ok(DoctorCreated::Created(Json(doctor.into())))
     }
 
     /// A doctor's directory entry
-    #[oai(path = "/doctors/:doctor_id", method = "get")]
-    async fn get(&self, app: Data<&MedConnect>, auth: Auth, doctor_id: Path<Uuid>) -> ApiResult<Json<DoctorView>> {
+    #[oai(path = "/doctors/:doctor_id", method = "get", operation_id = "get_doctor")]
+    async fn get(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        doctor_id: Path<Uuid>,
+    ) -> ApiResult<Json<DoctorView>, DoctorReadErrors> {
         Ok(Json(app.get_doctor(&auth.0, DoctorId(doctor_id.0)).await?.into()))
     }
 
     /// Browse the doctor directory
-    #[oai(path = "/doctors", method = "get")]
+    #[oai(path = "/doctors", method = "get", operation_id = "list_doctors")]
     async fn list(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         /// Only doctors of this specialty (case-insensitive).
         specialty: Query<Option<String>>,
+        /// `next_cursor` of the previous page; absent for the first page.
         cursor: Query<Option<String>>,
-        /// Page size, 1 to 100 (default 20).
+        /// Page size (default 20).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
-    ) -> ApiResult<Json<DoctorPage>> {
+    ) -> ApiResult<Json<DoctorPage>, ListErrors> {
         let query = DoctorQuery { specialty: specialty.0, page: page_request(cursor.0, limit.0) };
         Ok(Json(app.list_doctors(&auth.0, &query).await?.into()))
     }

@@ -22,13 +22,13 @@ pub struct HealthApi;
 #[OpenApi(tag = "ApiTags::Operations")]
 impl HealthApi {
     /// Liveness: the process answers
-    #[oai(path = "/health", method = "get")]
+    #[oai(path = "/health", method = "get", operation_id = "health")]
     async fn health(&self) -> PlainText<&'static str> {
         PlainText("ok")
     }
 
     /// Readiness: the database answers
-    #[oai(path = "/ready", method = "get")]
+    #[oai(path = "/ready", method = "get", operation_id = "ready")]
     async fn ready(&self, app: Data<&MedConnect>) -> Readiness {
         match app.ready().await {
             Ok(()) => Readiness::Ready(PlainText("ready")),

@@ -10,34 +10,47 @@ use poem_openapi::{Enum, Object, OpenApi};
 
 use super::types::enum_from;
 use super::{ApiTags, Auth};
-use crate::problem::ApiResult;
+use crate::problem::{ApiResult, ReferenceErrors};
 
 enum_from!(Severity => SeverityView { Contraindicated, Avoid, Precaution, Consider });
 enum_from!(EntityKind => KindView { Substance, Class, Other });
 enum_from!(MatchedBy => MatchedByView { FrenchName, EnglishName, RxNorm, ClassName, OtherName });
 
+/// How serious an interaction is, in the ANSM thesaurus's four levels, most severe first.
+///
+/// - `contraindicated`: never together (CONTRE-INDICATION).
+/// - `avoid`: together only if nothing else will do (association DECONSEILLEE).
+/// - `precaution`: together with the stated precaution, such as a dose adjustment or monitoring (précaution d'emploi).
+/// - `consider`: a risk to keep in mind (à prendre en compte).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "Severity", rename_all = "snake_case")]
 pub enum SeverityView {
-    /// CONTRE-INDICATION
     Contraindicated,
-    /// Association DECONSEILLEE
     Avoid,
-    /// Précaution d'emploi
     Precaution,
-    /// A prendre en compte
     Consider,
 }
 
+/// What a thesaurus entry names.
+///
+/// - `substance`: a single substance (INN).
+/// - `class`: a class of drugs, such as `anticoagulants oraux`.
+/// - `other`: neither a substance nor a class: grapefruit, alcohol….
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "DrugEntityKind", rename_all = "snake_case")]
 pub enum KindView {
     Substance,
     Class,
-    /// Named by the thesaurus but neither a substance nor a class (grapefruit, alcohol…).
     Other,
 }
 
+/// How a requested name was recognised.
+///
+/// - `french_name`: the French INN, case and accents ignored.
+/// - `english_name`: an English INN derived from the French one, or a known English name.
+/// - `rx_norm`: an RxNorm concept id.
+/// - `class_name`: the name of a drug class.
+/// - `other_name`: another name the thesaurus uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "MatchedBy", rename_all = "snake_case")]
 pub enum MatchedByView {
@@ -50,7 +63,7 @@ pub enum MatchedByView {
 
 /// Drugs to check against each other.
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct CheckRequest {
     /// French or English INN, RxNorm id, or drug class; case, accents and spacing do not matter.
     #[oai(validator(min_items = 1, max_items = 50))]
@@ -59,6 +72,7 @@ pub struct CheckRequest {
 
 /// Text in the language the source wrote it in.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LocalizedText {
     /// BCP 47 language tag.
     pub lang: String,
@@ -67,6 +81,7 @@ pub struct LocalizedText {
 
 /// A drug name that was recognised.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RecognisedDrug {
     pub input: String,
     /// The thesaurus name it matched.
@@ -79,6 +94,7 @@ pub struct RecognisedDrug {
 
 /// A drug name that was not recognised.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UnrecognisedDrug {
     pub input: String,
     /// The closest known names.
@@ -87,6 +103,7 @@ pub struct UnrecognisedDrug {
 
 /// One severity level of an entry, with its condition.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LevelView {
     pub severity: SeverityView,
     /// The level as the thesaurus writes it.
@@ -96,6 +113,7 @@ pub struct LevelView {
 
 /// A side of a thesaurus entry.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ViaView {
     pub name: String,
     pub kind: KindView,
@@ -103,6 +121,7 @@ pub struct ViaView {
 
 /// One thesaurus entry that applies to the pair.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FindingView {
     pub severity: SeverityView,
     pub levels: Vec<LevelView>,
@@ -112,18 +131,19 @@ pub struct FindingView {
     pub mechanism: LocalizedText,
 }
 
-/// Two of the given drugs that interact.
+/// Two of the given drugs that interact; `severity` is the most severe level among the findings.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct InteractingPairView {
     pub drug_a: String,
     pub drug_b: String,
-    /// The most severe level among the findings.
     pub severity: SeverityView,
     pub findings: Vec<FindingView>,
 }
 
 /// The result of a check.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct InteractionCheck {
     /// The knowledge-base edition the check used.
     pub edition: String,
@@ -211,13 +231,13 @@ impl InteractionsApi {
     /// severity levels, the classes or substances each interaction came through, and the
     /// mechanism and advice in the thesaurus's French. Names may be French or English
     /// INNs, RxNorm ids or class names; unknown names come back with suggestions.
-    #[oai(path = "/interactions/check", method = "post")]
+    #[oai(path = "/interactions/check", method = "post", operation_id = "check_interactions")]
     async fn check(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         body: Json<CheckRequest>,
-    ) -> ApiResult<Json<InteractionCheck>> {
+    ) -> ApiResult<Json<InteractionCheck>, ReferenceErrors> {
         let report = app.check_interactions(&auth.0, &body.drugs)?;
         Ok(Json((&report).into()))
     }

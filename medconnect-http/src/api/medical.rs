@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::types::{Date, enum_from, page_of, page_request};
 use super::{ApiTags, Auth};
-use crate::problem::ApiResult;
+use crate::problem::{ApiResult, PatientReadErrors, PatientWriteErrors};
 
 enum_from!(DiagnosisStatusView => DiagnosisStatus { Active, Resolved });
 enum_from!(DiagnosisStatus => DiagnosisStatusView { Active, Resolved });
@@ -23,20 +23,28 @@ enum_from!(AllergySeverity => AllergySeverityView { Mild, Moderate, Severe });
 enum_from!(EntryKindView => EntryKind { Observation, LabResult, Diagnosis, Medication, Allergy, Note });
 
 /// The kinds of medical entry.
+///
+/// - `observation`: an observation or vital sign: LOINC code, value and UCUM unit.
+/// - `lab_result`: a laboratory result: LOINC code, value, UCUM unit and optional reference range.
+/// - `diagnosis`: an ICD-10 coded diagnosis.
+/// - `medication`: a substance with dose and dates.
+/// - `allergy`: an allergy to a substance or class, with its reaction.
+/// - `note`: a free-text clinical note.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum EntryKindView {
-    /// An observation or vital sign: LOINC code, value and UCUM unit.
     Observation,
     LabResult,
-    /// ICD-10 coded.
     Diagnosis,
     Medication,
     Allergy,
-    /// Free-text clinical note.
     Note,
 }
 
+/// Whether a diagnosis still holds.
+///
+/// - `active`: the condition is current (the default).
+/// - `resolved`: the condition has ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum DiagnosisStatusView {
@@ -44,6 +52,11 @@ pub enum DiagnosisStatusView {
     Resolved,
 }
 
+/// How severe an allergic reaction is.
+///
+/// - `mild`: mild.
+/// - `moderate`: moderate.
+/// - `severe`: severe, such as anaphylaxis or angioedema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum AllergySeverityView {
@@ -54,7 +67,7 @@ pub enum AllergySeverityView {
 
 /// An observation or vital sign, such as systolic blood pressure `8480-6` in `mm[Hg]`.
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct Observation {
     pub kind: EntryKindView,
     /// LOINC code, check digit included.
@@ -68,7 +81,7 @@ pub struct Observation {
 
 /// A laboratory result.
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct LabResult {
     pub kind: EntryKindView,
     #[oai(validator(max_length = 10))]
@@ -80,9 +93,9 @@ pub struct LabResult {
     pub reference_range: Option<String>,
 }
 
-/// A diagnosis, ICD-10 coded.
+/// A diagnosis, ICD-10 coded; `status` defaults to `active`.
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct Diagnosis {
     pub kind: EntryKindView,
     /// ICD-10 code such as `I10` or `E11.9`.
@@ -90,14 +103,13 @@ pub struct Diagnosis {
     pub code: String,
     #[oai(validator(max_length = 500))]
     pub description: Option<String>,
-    /// Defaults to `active`.
     pub status: Option<DiagnosisStatusView>,
     pub onset: Option<Date>,
 }
 
 /// A medication the patient takes or took.
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct Medication {
     pub kind: EntryKindView,
     /// INN substance name, such as `amlodipine`.
@@ -119,7 +131,7 @@ pub struct Medication {
 
 /// An allergy or intolerance.
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct Allergy {
     pub kind: EntryKindView,
     #[oai(validator(max_length = 200))]
@@ -131,7 +143,7 @@ pub struct Allergy {
 
 /// A clinical note.
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct Note {
     pub kind: EntryKindView,
     #[oai(validator(max_length = 10000))]
@@ -237,7 +249,7 @@ impl From<EntryDetails> for Entry {
 
 /// An entry to add to a patient's record.
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct NewEntryRequest {
     pub patient_id: Uuid,
     /// When it was observed or happened; defaults to now, never in the future.
@@ -247,7 +259,7 @@ pub struct NewEntryRequest {
 
 /// An entry of a patient's record.
 #[derive(Debug, Object)]
-#[oai(rename = "MedicalEntry")]
+#[oai(skip_serializing_if_is_none, rename = "MedicalEntry")]
 pub struct EntryView {
     pub id: Uuid,
     pub patient_id: Uuid,
@@ -291,8 +303,13 @@ impl MedicalApi {
     ///
     /// Doctors add entries for patients in their care; a patient may add self-reported
     /// entries to their own record. Each kind is validated for its own fields.
-    #[oai(path = "/medical_data", method = "post")]
-    async fn create(&self, app: Data<&MedConnect>, auth: Auth, body: Json<NewEntryRequest>) -> ApiResult<EntryCreated> {
+    #[oai(path = "/medical_data", method = "post", operation_id = "create_medical_entry")]
+    async fn create(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        body: Json<NewEntryRequest>,
+    ) -> ApiResult<EntryCreated, PatientWriteErrors> {
         let body = body.0;
         let new = NewMedicalEntry {
             patient_id: PatientId(body.patient_id),
@@ -306,7 +323,7 @@ impl MedicalApi {
     /// List a patient's record
     ///
     /// Newest first, optionally of some kinds and within `[from, to)`.
-    #[oai(path = "/medical_data/:patient_id", method = "get")]
+    #[oai(path = "/medical_data/:patient_id", method = "get", operation_id = "list_medical_entries")]
     #[allow(clippy::too_many_arguments)] // one argument per query parameter
     async fn list(
         &self,
@@ -319,10 +336,12 @@ impl MedicalApi {
         from: Query<Option<DateTime<Utc>>>,
         /// Only entries effective before this time.
         to: Query<Option<DateTime<Utc>>>,
+        /// `next_cursor` of the previous page; absent for the first page.
         cursor: Query<Option<String>>,
-        /// Page size, 1 to 100 (default 20).
+        /// Page size (default 20).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
-    ) -> ApiResult<Json<EntryPage>> {
+    ) -> ApiResult<Json<EntryPage>, PatientReadErrors> {
         let filter = EntryFilter {
             kinds: kind.0.unwrap_or_default().into_iter().map(Into::into).collect(),
             from: from.0,

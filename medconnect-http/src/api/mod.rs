@@ -14,7 +14,7 @@ pub mod types;
 use medconnect_core::{Actor, MedConnect};
 use poem::Request;
 use poem_openapi::auth::Bearer;
-use poem_openapi::{SecurityScheme, Tags};
+use poem_openapi::{OAuthScopes, SecurityScheme, Tags};
 
 use crate::problem::ApiError;
 
@@ -36,10 +36,24 @@ pub enum ApiTags {
     Operations,
 }
 
+/// What an access token allows. There is one scope: a token acts as its account, with
+/// that account's role; the core decides every access.
+#[derive(OAuthScopes)]
+pub enum Scope {
+    /// Act as the signed-in account, within its role.
+    #[oai(rename = "account")]
+    Account,
+}
+
 /// A bearer access token from `POST /login`. Swagger UI's Authorize button signs in
 /// with the OAuth2 password flow against `/login`.
 #[derive(SecurityScheme)]
-#[oai(ty = "oauth2", rename = "bearer", flows(password(token_url = "/login")), checker = "authenticate")]
+#[oai(
+    ty = "oauth2",
+    rename = "bearer",
+    flows(password(token_url = "/login", scopes = "Scope")),
+    checker = "authenticate"
+)]
 pub struct Auth(pub Actor);
 
 /// The core decides whether the token is good: signature, expiry, account and session.

@@ -13,10 +13,16 @@ use uuid::Uuid;
 
 use super::types::{Date, enum_from, page_of, page_request};
 use super::{ApiTags, Auth, MaybeAuth};
-use crate::problem::ApiResult;
+use crate::problem::{ApiResult, CareErrors, ListErrors, PatientReadErrors, SignUpErrors};
 
 enum_from!(Sex => SexView { Female, Male, Other, Unknown });
 
+/// Sex as recorded in the patient's profile.
+///
+/// - `female`: female.
+/// - `male`: male.
+/// - `other`: other.
+/// - `unknown`: not known or not stated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum SexView {
@@ -39,7 +45,7 @@ impl SexView {
 
 /// Who to call for a patient.
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct EmergencyContact {
     #[oai(validator(max_length = 200))]
     pub name: String,
@@ -52,7 +58,7 @@ pub struct EmergencyContact {
 /// A patient to register. Signing up yourself needs `email` and `password`; doctors and
 /// administrators may register a patient without an account. No `Debug`: it may hold a password.
 #[derive(Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct NewPatientRequest {
     #[oai(validator(max_length = 254))]
     pub email: Option<String>,
@@ -94,7 +100,7 @@ impl From<NewPatientRequest> for NewPatient {
 
 /// A patient's profile.
 #[derive(Debug, Object)]
-#[oai(rename = "Patient")]
+#[oai(skip_serializing_if_is_none, rename = "Patient")]
 pub struct PatientView {
     pub id: Uuid,
     /// The patient's account, when they can sign in.
@@ -110,6 +116,7 @@ pub struct PatientView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EmergencyContactOut {
     pub name: String,
     pub phone: String,
@@ -141,7 +148,7 @@ page_of!(PatientPage, PatientView, "A page of patients, by family name.");
 
 /// A doctor's care of a patient.
 #[derive(Debug, Object)]
-#[oai(rename = "CareRelationship")]
+#[oai(skip_serializing_if_is_none, rename = "CareRelationship")]
 pub struct CareView {
     pub doctor_id: Uuid,
     pub patient_id: Uuid,
@@ -184,14 +191,14 @@ impl PatientsApi {
     ///
     /// Anyone may sign up as a patient with e-mail and password. Doctors and
     /// administrators may register patients too; a doctor who does is given their care.
-    #[oai(path = "/patients", method = "post")]
+    #[oai(path = "/patients", method = "post", operation_id = "create_patient")]
     async fn create(
         &self,
         app: Data<&MedConnect>,
         req: &Request,
         auth: MaybeAuth,
         body: Json<NewPatientRequest>,
-    ) -> ApiResult<PatientCreated> {
+    ) -> ApiResult<PatientCreated, SignUpErrors> {
         let actor = auth.actor(&app, req).await?;
         let patient = match actor {
             Some(actor) => app.register_patient(&actor, body.0.into()).await?,
@@ -203,8 +210,13 @@ impl PatientsApi {
     /// Read a patient's profile
     ///
     /// The patient themself, their doctors in care and administrators; anyone else gets 404.
-    #[oai(path = "/patients/:patient_id", method = "get")]
-    async fn get(&self, app: Data<&MedConnect>, auth: Auth, patient_id: Path<Uuid>) -> ApiResult<Json<PatientView>> {
+    #[oai(path = "/patients/:patient_id", method = "get", operation_id = "get_patient")]
+    async fn get(
+        &self,
+        app: Data<&MedConnect>,
+        auth: Auth,
+        patient_id: Path<Uuid>,
+    ) -> ApiResult<Json<PatientView>, PatientReadErrors> {
         Ok(Json(app.get_patient(&auth.0, PatientId(patient_id.0)).await?.into()))
     }
 
@@ -212,29 +224,31 @@ impl PatientsApi {
     ///
     /// Administrators see every patient, doctors the patients in their care, and a
     /// patient themself. Sorted by family name; `name` matches part of either name.
-    #[oai(path = "/patients", method = "get")]
+    #[oai(path = "/patients", method = "get", operation_id = "list_patients")]
     async fn list(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         /// Part of the given or family name, case-insensitive.
         name: Query<Option<String>>,
+        /// `next_cursor` of the previous page; absent for the first page.
         cursor: Query<Option<String>>,
-        /// Page size, 1 to 100 (default 20).
+        /// Page size (default 20).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
-    ) -> ApiResult<Json<PatientPage>> {
+    ) -> ApiResult<Json<PatientPage>, ListErrors> {
         let query = PatientQuery { name: name.0, page: page_request(cursor.0, limit.0) };
         Ok(Json(app.list_patients(&auth.0, &query).await?.into()))
     }
 
     /// The patient's care team
-    #[oai(path = "/patients/:patient_id/care-team", method = "get")]
+    #[oai(path = "/patients/:patient_id/care-team", method = "get", operation_id = "get_care_team")]
     async fn care_team(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         patient_id: Path<Uuid>,
-    ) -> ApiResult<Json<Vec<CareView>>> {
+    ) -> ApiResult<Json<Vec<CareView>>, PatientReadErrors> {
         let team = app.care_team(&auth.0, PatientId(patient_id.0)).await?;
         Ok(Json(team.into_iter().map(Into::into).collect()))
     }
@@ -242,26 +256,26 @@ impl PatientsApi {
     /// Grant a doctor care of the patient
     ///
     /// The patient themself or an administrator. Granting again is harmless.
-    #[oai(path = "/patients/:patient_id/care-team/:doctor_id", method = "post")]
+    #[oai(path = "/patients/:patient_id/care-team/:doctor_id", method = "post", operation_id = "grant_care")]
     async fn grant(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         patient_id: Path<Uuid>,
         doctor_id: Path<Uuid>,
-    ) -> ApiResult<Json<CareView>> {
+    ) -> ApiResult<Json<CareView>, CareErrors> {
         Ok(Json(app.grant_care(&auth.0, PatientId(patient_id.0), DoctorId(doctor_id.0)).await?.into()))
     }
 
     /// Revoke a doctor's care of the patient
-    #[oai(path = "/patients/:patient_id/care-team/:doctor_id", method = "delete")]
+    #[oai(path = "/patients/:patient_id/care-team/:doctor_id", method = "delete", operation_id = "revoke_care")]
     async fn revoke(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         patient_id: Path<Uuid>,
         doctor_id: Path<Uuid>,
-    ) -> ApiResult<CareRevoked> {
+    ) -> ApiResult<CareRevoked, CareErrors> {
         app.revoke_care(&auth.0, PatientId(patient_id.0), DoctorId(doctor_id.0)).await?;
         Ok(CareRevoked::Done)
     }

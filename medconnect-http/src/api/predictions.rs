@@ -17,32 +17,33 @@ use uuid::Uuid;
 use super::interactions::{InteractionCheck, SeverityView};
 use super::types::{enum_from, page_of, page_request};
 use super::{ApiTags, Auth};
-use crate::problem::ApiResult;
+use crate::problem::{ApiResult, PatientReadErrors, PatientWriteErrors};
 
 enum_from!(KindView => PredictionKind { DrugInteractions, TreatmentOptions, CardiovascularRisk, DiabetesRisk, HeartFailureMortality });
 enum_from!(PredictionKind => KindView { DrugInteractions, TreatmentOptions, CardiovascularRisk, DiabetesRisk, HeartFailureMortality });
 enum_from!(OptionStatus => OptionStatusView { Suitable, Flagged, Excluded });
 enum_from!(ReasonKind => ReasonKindView { Interaction, Allergy, AlreadyTaking, NotInKnowledgeBase });
 
+/// What decision support to run.
+///
+/// - `drug_interactions`: interactions among the patient's active medications, and a proposed drug if given.
+/// - `treatment_options`: guideline options for the patient's risk factors and diagnoses, screened against their medications and allergies.
+/// - `cardiovascular_risk`: 10-year coronary heart disease (model trained on the Framingham cohort).
+/// - `diabetes_risk`: diabetes within 5 years (model trained on the Pima cohort).
+/// - `heart_failure_mortality`: death during follow-up of heart failure (model trained on a heart-failure cohort).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "PredictionKind", rename_all = "snake_case")]
 pub enum KindView {
-    /// Interactions among the patient's active medications, and a proposed drug if given.
     DrugInteractions,
-    /// Guideline-style options for the patient's risk factors and diagnoses, screened
-    /// against their medications and allergies.
     TreatmentOptions,
-    /// 10-year coronary heart disease (model trained on Framingham).
     CardiovascularRisk,
-    /// Diabetes within 5 years (model trained on Pima).
     DiabetesRisk,
-    /// Death during follow-up of heart failure.
     HeartFailureMortality,
 }
 
 /// Run decision support for a patient in your care.
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct PredictBody {
     pub patient_id: Uuid,
     pub kind: KindView,
@@ -54,25 +55,28 @@ pub struct PredictBody {
     pub inputs: Option<std::collections::HashMap<String, f64>>,
 }
 
+/// Where an input of a prediction came from.
+///
+/// - `entry`: a medical entry (`entry_id`).
+/// - `prediction`: a stored prediction (`prediction_id`).
+/// - `request`: the request's `inputs` or `proposed_drug`.
+/// - `profile`: the patient's profile (date of birth, sex).
+/// - `absent`: nothing in the record: the flag is 0.
+/// - `imputed`: missing: the training median shown was used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum InputSourceView {
-    /// A medical entry (`entry_id`).
     Entry,
-    /// A stored prediction (`prediction_id`).
     Prediction,
-    /// The request itself.
     Request,
-    /// The patient's profile (date of birth, sex).
     Profile,
-    /// Nothing in the record: the flag is 0.
     Absent,
-    /// Missing: the training median shown was used.
     Imputed,
 }
 
 /// An input the prediction used, and where it came from.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct InputView {
     pub name: String,
     pub value: String,
@@ -97,6 +101,7 @@ impl From<PredictionInput> for InputView {
 
 /// The model or knowledge base that made the prediction.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ModelView {
     pub name: String,
     pub version: String,
@@ -104,23 +109,31 @@ pub struct ModelView {
 
 /// Result of `drug_interactions`.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DrugInteractionsOutput {
-    pub kind: KindView,
     pub proposed_drug: Option<String>,
     pub interactions: InteractionCheck,
 }
 
+/// Whether a candidate drug suits the patient.
+///
+/// - `suitable`: nothing found against it.
+/// - `flagged`: usable with care: see the reasons.
+/// - `excluded`: not for this patient: see the reasons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum OptionStatusView {
-    /// Nothing found against it.
     Suitable,
-    /// Usable with care; see the reasons.
     Flagged,
-    /// Not for this patient; see the reasons.
     Excluded,
 }
 
+/// Why a candidate drug was flagged or excluded.
+///
+/// - `interaction`: it interacts with an active medication.
+/// - `allergy`: the patient is allergic to it or to its class.
+/// - `already_taking`: the patient already takes it.
+/// - `not_in_knowledge_base`: the interaction thesaurus does not know it, so it was not checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum ReasonKindView {
@@ -132,6 +145,7 @@ pub enum ReasonKindView {
 
 /// Why a candidate is flagged or excluded.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ReasonView {
     pub kind: ReasonKindView,
     /// The medication or allergy concerned.
@@ -142,6 +156,7 @@ pub struct ReasonView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CandidateView {
     pub substance: String,
     pub status: OptionStatusView,
@@ -149,6 +164,7 @@ pub struct CandidateView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TreatmentOptionView {
     pub name: String,
     /// `first`, `add-on` or `alternative`.
@@ -159,6 +175,7 @@ pub struct TreatmentOptionView {
 
 /// A guideline rule that applies to the patient.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct IndicationView {
     pub rule: String,
     pub title: String,
@@ -171,6 +188,7 @@ pub struct IndicationView {
 
 /// A rule that could not be decided for lack of data.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct NotEvaluatedView {
     pub rule: String,
     pub missing: Vec<String>,
@@ -178,14 +196,19 @@ pub struct NotEvaluatedView {
 
 /// Result of `treatment_options`.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TreatmentOptionsOutput {
-    pub kind: KindView,
     pub rules_version: String,
     pub interactions_edition: String,
     pub indications: Vec<IndicationView>,
     pub not_evaluated: Vec<NotEvaluatedView>,
 }
 
+/// The risk band of a probability (cut-offs in the model card).
+///
+/// - `low`: below the model's lower cut-off.
+/// - `moderate`: between the cut-offs.
+/// - `high`: at or above the upper cut-off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum RiskBandView {
@@ -198,6 +221,7 @@ enum_from!(RiskBand => RiskBandView { Low, Moderate, High });
 
 /// A feature's share of a risk prediction.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FactorView {
     pub feature: String,
     /// The value the model used.
@@ -206,49 +230,61 @@ pub struct FactorView {
     pub contribution: f64,
 }
 
-/// Result of a risk kind.
-#[derive(Debug, Object)]
-pub struct RiskOutput {
-    pub kind: KindView,
-    pub probability: f64,
-    pub band: RiskBandView,
-    /// The largest contributions.
-    pub top_factors: Vec<FactorView>,
-    /// How the contributions are computed, for this model family.
-    pub explanation_method: String,
-    /// Optional inputs absent from the record, imputed from the training median.
-    pub missing: Vec<String>,
+/// Declares the output object of one risk kind: the same fields for every kind, one
+/// schema per kind, so that the discriminated union maps each `kind` to its own schema.
+macro_rules! risk_output {
+    ($name:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, Object)]
+        #[oai(skip_serializing_if_is_none)]
+        pub struct $name {
+            /// The predicted probability of the outcome, from 0 to 1.
+            pub probability: f64,
+            pub band: RiskBandView,
+            /// The largest contributions.
+            pub top_factors: Vec<FactorView>,
+            /// How the contributions are computed, for this model family.
+            pub explanation_method: String,
+            /// Optional inputs absent from the record, imputed from the training median.
+            pub missing: Vec<String>,
+        }
+
+        impl From<RiskResult> for $name {
+            fn from(r: RiskResult) -> Self {
+                Self {
+                    probability: r.probability,
+                    band: r.band.into(),
+                    top_factors: r
+                        .top_factors
+                        .into_iter()
+                        .map(|f| FactorView { feature: f.feature, value: f.value, contribution: f.contribution })
+                        .collect(),
+                    explanation_method: r.explanation_method,
+                    missing: r.missing,
+                }
+            }
+        }
+    };
 }
 
-fn risk_output(kind: KindView, r: RiskResult) -> RiskOutput {
-    RiskOutput {
-        kind,
-        probability: r.probability,
-        band: r.band.into(),
-        top_factors: r
-            .top_factors
-            .into_iter()
-            .map(|f| FactorView { feature: f.feature, value: f.value, contribution: f.contribution })
-            .collect(),
-        explanation_method: r.explanation_method,
-        missing: r.missing,
-    }
-}
+risk_output!(CardiovascularRiskOutput, "Result of `cardiovascular_risk`: 10-year coronary heart disease.");
+risk_output!(DiabetesRiskOutput, "Result of `diabetes_risk`: diabetes within 5 years.");
+risk_output!(HeartFailureMortalityOutput, "Result of `heart_failure_mortality`: death during follow-up.");
 
-/// What the prediction found; `kind` says which.
+/// What the prediction found; `kind` says which, and which object the rest is.
 #[derive(Debug, Union)]
-#[oai(discriminator_name = "kind")]
+#[oai(discriminator_name = "kind", one_of)]
 pub enum OutputView {
     #[oai(mapping = "drug_interactions")]
     DrugInteractions(DrugInteractionsOutput),
     #[oai(mapping = "treatment_options")]
     TreatmentOptions(TreatmentOptionsOutput),
     #[oai(mapping = "cardiovascular_risk")]
-    CardiovascularRisk(RiskOutput),
+    CardiovascularRisk(CardiovascularRiskOutput),
     #[oai(mapping = "diabetes_risk")]
-    DiabetesRisk(RiskOutput),
+    DiabetesRisk(DiabetesRiskOutput),
     #[oai(mapping = "heart_failure_mortality")]
-    HeartFailureMortality(RiskOutput),
+    HeartFailureMortality(HeartFailureMortalityOutput),
 }
 
 impl From<Reason> for ReasonView {
@@ -299,7 +335,6 @@ impl From<NotEvaluated> for NotEvaluatedView {
 impl From<TreatmentPlan> for TreatmentOptionsOutput {
     fn from(p: TreatmentPlan) -> Self {
         Self {
-            kind: KindView::TreatmentOptions,
             rules_version: p.rules_version,
             interactions_edition: p.interactions_edition,
             indications: p.indications.into_iter().map(Into::into).collect(),
@@ -312,24 +347,20 @@ impl From<PredictionOutput> for OutputView {
     fn from(o: PredictionOutput) -> Self {
         match o {
             PredictionOutput::DrugInteractions(d) => OutputView::DrugInteractions(DrugInteractionsOutput {
-                kind: KindView::DrugInteractions,
                 proposed_drug: d.proposed_drug,
                 interactions: (&d.interactions).into(),
             }),
             PredictionOutput::TreatmentOptions(plan) => OutputView::TreatmentOptions(plan.into()),
-            PredictionOutput::CardiovascularRisk(r) => {
-                OutputView::CardiovascularRisk(risk_output(KindView::CardiovascularRisk, r))
-            }
-            PredictionOutput::DiabetesRisk(r) => OutputView::DiabetesRisk(risk_output(KindView::DiabetesRisk, r)),
-            PredictionOutput::HeartFailureMortality(r) => {
-                OutputView::HeartFailureMortality(risk_output(KindView::HeartFailureMortality, r))
-            }
+            PredictionOutput::CardiovascularRisk(r) => OutputView::CardiovascularRisk(r.into()),
+            PredictionOutput::DiabetesRisk(r) => OutputView::DiabetesRisk(r.into()),
+            PredictionOutput::HeartFailureMortality(r) => OutputView::HeartFailureMortality(r.into()),
         }
     }
 }
 
 /// A doctor's review.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ReviewView {
     pub reviewed_by: Uuid,
     pub reviewed_at: DateTime<Utc>,
@@ -338,7 +369,7 @@ pub struct ReviewView {
 
 /// A stored prediction.
 #[derive(Debug, Object)]
-#[oai(rename = "Prediction")]
+#[oai(skip_serializing_if_is_none, rename = "Prediction")]
 pub struct PredictionView {
     pub id: Uuid,
     pub patient_id: Uuid,
@@ -376,7 +407,7 @@ page_of!(PredictionPage, PredictionView, "A page of stored predictions, newest f
 
 /// A review of a prediction.
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct ReviewBody {
     #[oai(validator(max_length = 2000))]
     pub comment: Option<String>,
@@ -400,13 +431,13 @@ impl PredictionsApi {
     /// rules to the record; the risk kinds read the model's features from the record
     /// (latest value within two years), with `inputs` overriding. A required input that
     /// is missing is a 422 naming it. The result is stored with its inputs and version.
-    #[oai(path = "/predict", method = "post")]
+    #[oai(path = "/predict", method = "post", operation_id = "create_prediction")]
     async fn predict(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         body: Json<PredictBody>,
-    ) -> ApiResult<PredictionCreated> {
+    ) -> ApiResult<PredictionCreated, PatientWriteErrors> {
         let body = body.0;
         let request = PredictRequest {
             patient_id: PatientId(body.patient_id),
@@ -420,17 +451,19 @@ impl PredictionsApi {
     /// A patient's stored predictions
     ///
     /// The patient and their doctors in care; newest first.
-    #[oai(path = "/predictions/:patient_id", method = "get")]
+    #[oai(path = "/predictions/:patient_id", method = "get", operation_id = "list_predictions")]
     async fn list(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         patient_id: Path<Uuid>,
         kind: Query<Option<KindView>>,
+        /// `next_cursor` of the previous page; absent for the first page.
         cursor: Query<Option<String>>,
-        /// Page size, 1 to 100 (default 20).
+        /// Page size (default 20).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
-    ) -> ApiResult<Json<PredictionPage>> {
+    ) -> ApiResult<Json<PredictionPage>, PatientReadErrors> {
         let page = page_request(cursor.0, limit.0);
         let found = app.list_predictions(&auth.0, PatientId(patient_id.0), kind.0.map(Into::into), &page).await?;
         Ok(Json(found.into()))
@@ -439,14 +472,14 @@ impl PredictionsApi {
     /// Mark a prediction as reviewed
     ///
     /// A doctor in the patient's care, with an optional comment.
-    #[oai(path = "/predictions/:prediction_id/review", method = "post")]
+    #[oai(path = "/predictions/:prediction_id/review", method = "post", operation_id = "review_prediction")]
     async fn review(
         &self,
         app: Data<&MedConnect>,
         auth: Auth,
         prediction_id: Path<Uuid>,
         body: Json<ReviewBody>,
-    ) -> ApiResult<Json<PredictionView>> {
+    ) -> ApiResult<Json<PredictionView>, PatientWriteErrors> {
         Ok(Json(app.review_prediction(&auth.0, prediction_id.0, body.0.comment).await?.into()))
     }
 }

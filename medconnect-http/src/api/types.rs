@@ -70,6 +70,7 @@ macro_rules! page_of {
     ($name:ident, $item:ty, $doc:literal) => {
         #[doc = $doc]
         #[derive(Debug, poem_openapi::Object)]
+        #[oai(skip_serializing_if_is_none)]
         pub struct $name {
             pub items: Vec<$item>,
             /// Pass as `cursor` to get the next page; absent on the last page.

@@ -3,6 +3,7 @@
 
 use medconnect_core::services::NewAdmin;
 use medconnect_core::{Config, MedConnect, SecretKey};
+use medconnect_http::explain::SpecSchemas;
 use medconnect_http::{Application, HttpSettings};
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -77,12 +78,7 @@ pub async fn spawn_app_on(database_url: &str, keys: SecretKey, tweak: impl FnOnc
     config.max_connections = 4;
     tweak(&mut config);
     let core = MedConnect::connect(config).await.expect("connect and migrate");
-    let settings = HttpSettings {
-        bind: "127.0.0.1:0".into(),
-        public_url: "http://localhost".into(),
-        max_body_bytes: 64 * 1024,
-        ..HttpSettings::default()
-    };
+    let settings = HttpSettings { bind: "127.0.0.1:0".into(), max_body_bytes: 64 * 1024, ..HttpSettings::default() };
     let server = Application::build(core.clone(), settings).await.expect("bind");
     let base = format!("http://{}", server.addr());
     tokio::spawn(server.run_until(std::future::pending()));
@@ -103,15 +99,15 @@ impl TestApp {
     }
 
     pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        let verb = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(verb, format!("{}{path}", self.base));
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
         if let Some(body) = body {
             req = req.json(&body);
         }
-        into_reply(req.send().await.expect("request")).await
+        into_reply(method, path, req.send().await.expect("request")).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -138,7 +134,7 @@ impl TestApp {
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
-        into_reply(req.send().await.expect("request")).await
+        into_reply("POST", path, req.send().await.expect("request")).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {
@@ -193,11 +189,31 @@ impl TestApp {
     }
 }
 
-async fn into_reply(resp: reqwest::Response) -> Reply {
+/// The served spec, as every response is checked against it.
+fn contract() -> &'static SpecSchemas {
+    static CONTRACT: std::sync::OnceLock<SpecSchemas> = std::sync::OnceLock::new();
+    CONTRACT.get_or_init(|| {
+        let spec = medconnect_http::openapi("/").spec();
+        SpecSchemas::new(serde_json::from_str(&spec).expect("the spec is JSON"))
+    })
+}
+
+/// Every reply of every test is checked against the served spec: its status must be
+/// documented for the operation, and its body must match the documented schema strictly.
+async fn into_reply(method: &str, path: &str, resp: reqwest::Response) -> Reply {
     let status = resp.status().as_u16();
     let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
     let bytes = resp.bytes().await.expect("body");
+    let route = path.split('?').next().unwrap_or(path);
+    if let Err(fault) = contract().check_response(method, route, status, &content_type, &bytes) {
+        panic!(
+            "{method} {path} answered {status} against the spec: `{}` {}\n{}",
+            fault.field,
+            fault.reason,
+            String::from_utf8_lossy(&bytes)
+        );
+    }
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Reply { status, content_type, body, retry_after }
 }
