@@ -10,6 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 use uuid::Uuid;
 
+use super::types::EmailText;
 use super::types::{enum_from, page_of, page_request};
 use super::{ApiTags, Auth};
 use crate::problem::{AdminErrors, ApiResult};
@@ -35,7 +36,7 @@ pub enum RoleView {
 #[oai(skip_serializing_if_is_none, rename = "Account")]
 pub struct AccountView {
     pub id: Uuid,
-    pub email: String,
+    pub email: EmailText,
     pub role: RoleView,
     /// A deactivated account cannot sign in and its tokens do not work.
     pub active: bool,
@@ -49,7 +50,7 @@ impl From<Account> for AccountView {
     fn from(a: Account) -> Self {
         Self {
             id: a.id.0,
-            email: a.email,
+            email: a.email.into(),
             role: a.role.into(),
             active: a.active,
             patient_id: a.patient_id.map(|p| p.0),
@@ -148,6 +149,9 @@ pub struct AccountsApi;
 #[OpenApi(tag = "ApiTags::Admin")]
 impl AccountsApi {
     /// List accounts
+    ///
+    /// Administrators only: every account, oldest first, optionally of one role;
+    /// cursor-paginated.
     #[oai(path = "/users", method = "get", operation_id = "list_users")]
     async fn list(
         &self,
@@ -178,6 +182,9 @@ impl AccountsApi {
     }
 
     /// Reactivate an account
+    ///
+    /// Administrators only. The account can sign in again; sessions ended by the
+    /// deactivation stay ended.
     #[oai(path = "/users/:user_id/activate", method = "post", operation_id = "activate_user")]
     async fn activate(
         &self,
@@ -189,6 +196,10 @@ impl AccountsApi {
     }
 
     /// Read the audit trail
+    ///
+    /// Administrators only: every access to health data and every account change, oldest
+    /// first, optionally about one patient; ids and action names only, never health data.
+    /// Reading it is itself audited.
     #[oai(path = "/audit", method = "get", operation_id = "list_audit_events")]
     async fn audit(
         &self,

@@ -7,6 +7,7 @@ use poem::web::Data;
 use poem_openapi::payload::{Form, Json};
 use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
 
+use super::types::{EmailText, PasswordText};
 use super::accounts::AccountView;
 use super::{ApiTags, Auth};
 use crate::client_address;
@@ -14,12 +15,24 @@ use crate::problem::{ApiResult, LoginErrors, RefreshErrors, SessionErrors};
 
 /// E-mail and password. No `Debug`: it holds a password.
 #[derive(Object)]
-#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields, example)]
 pub struct Credentials {
     #[oai(validator(max_length = 254))]
-    pub email: String,
+    pub email: EmailText,
     #[oai(write_only, validator(max_length = 1024))]
-    pub password: String,
+    pub password: PasswordText,
+}
+
+impl poem_openapi::types::Example for Credentials {
+    fn example() -> Self {
+        Self { email: "house@example.org".into(), password: "vicodin and canes".into() }
+    }
+}
+
+impl poem_openapi::types::Example for RefreshRequest {
+    fn example() -> Self {
+        Self { refresh_token: "mcr_G8cWq1d2Jt6Yb0mZPp3Xv7Lk9Rs4Ue5Hn2Aa8Fw".into() }
+    }
 }
 
 /// The OAuth2 password grant (RFC 6749 §4.3), as Swagger UI's Authorize button sends it.
@@ -73,7 +86,7 @@ impl From<TokenPair> for TokenResponse {
 }
 
 #[derive(Object)]
-#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields, example)]
 pub struct RefreshRequest {
     #[oai(validator(max_length = 200))]
     pub refresh_token: String,
@@ -102,7 +115,7 @@ impl AuthApi {
         body: LoginRequest,
     ) -> ApiResult<Json<TokenResponse>, LoginErrors> {
         let (email, password) = match body {
-            LoginRequest::Json(Json(c)) => (c.email, c.password),
+            LoginRequest::Json(Json(c)) => (c.email.0, c.password.0),
             LoginRequest::Form(Form(f)) => {
                 if f.grant_type.as_deref().is_some_and(|g| g != "password") {
                     return Err(medconnect_core::Error::invalid("grant_type", "must be `password`").into());
@@ -136,6 +149,9 @@ impl AuthApi {
     }
 
     /// The caller's account
+    ///
+    /// The account the access token acts as: e-mail, role, whether it is active, and for
+    /// a patient their patient record id.
     #[oai(path = "/me", method = "get", operation_id = "get_me")]
     async fn me(&self, app: Data<&MedConnect>, auth: Auth) -> ApiResult<Json<AccountView>, SessionErrors> {
         Ok(Json(app.me(&auth.0).await?.into()))

@@ -9,19 +9,20 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
+use super::types::{EmailText, PasswordText};
 use super::types::{page_of, page_request};
 use super::{ApiTags, Auth};
 use crate::problem::{ApiResult, DoctorReadErrors, DoctorRegistrationErrors, ListErrors};
 
 /// A doctor to register, with the account they will sign in with. No `Debug`: it holds a password.
 #[derive(Object)]
-#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields, example)]
 pub struct NewDoctorRequest {
     #[oai(validator(max_length = 254))]
-    pub email: String,
+    pub email: EmailText,
     /// At least 12 characters.
     #[oai(write_only, validator(max_length = 1024))]
-    pub password: String,
+    pub password: PasswordText,
     #[oai(validator(max_length = 100))]
     pub given_name: String,
     #[oai(validator(max_length = 100))]
@@ -36,20 +37,35 @@ pub struct NewDoctorRequest {
     pub phone: Option<String>,
     /// Private: shown only to the doctor and administrators.
     #[oai(validator(max_length = 254))]
-    pub contact_email: Option<String>,
+    pub contact_email: Option<EmailText>,
+}
+
+impl poem_openapi::types::Example for NewDoctorRequest {
+    fn example() -> Self {
+        Self {
+            email: "house@example.org".into(),
+            password: "vicodin and canes".into(),
+            given_name: "Gregory".into(),
+            family_name: "House".into(),
+            specialty: "Diagnostics".into(),
+            licence_number: "NJ-12345".into(),
+            phone: Some("+1 609 555 0100".into()),
+            contact_email: Some("diagnostics@princeton-plainsboro.example".into()),
+        }
+    }
 }
 
 impl From<NewDoctorRequest> for NewDoctor {
     fn from(r: NewDoctorRequest) -> Self {
         NewDoctor {
-            email: r.email,
-            password: r.password,
+            email: r.email.0,
+            password: r.password.0,
             given_name: r.given_name,
             family_name: r.family_name,
             specialty: r.specialty,
             licence_number: r.licence_number,
             phone: r.phone,
-            contact_email: r.contact_email,
+            contact_email: r.contact_email.map(|e| e.0),
         }
     }
 }
@@ -58,7 +74,7 @@ impl From<NewDoctorRequest> for NewDoctor {
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct DoctorContactView {
-    pub email: Option<String>,
+    pub email: Option<EmailText>,
     pub phone: Option<String>,
 }
 
@@ -83,7 +99,7 @@ impl From<Doctor> for DoctorView {
             family_name: d.family_name,
             specialty: d.specialty,
             licence_number: d.licence_number,
-            contact: d.contact.map(|c| DoctorContactView { email: c.email, phone: c.phone }),
+            contact: d.contact.map(|c| DoctorContactView { email: c.email.map(Into::into), phone: c.phone }),
         }
     }
 }
@@ -102,6 +118,9 @@ pub struct DoctorsApi;
 #[OpenApi(tag = "ApiTags::Doctors")]
 impl DoctorsApi {
     /// Register a doctor (administrators)
+    ///
+    /// Creates the doctor's directory entry and the account they sign in with. The licence
+    /// number and the e-mail must be unique (409 names which is taken).
     #[oai(path = "/doctors", method = "post", operation_id = "create_doctor")]
     async fn create(
         &self,
@@ -114,6 +133,9 @@ impl DoctorsApi {
     }
 
     /// A doctor's directory entry
+    ///
+    /// Any signed-in user; private contact details only for the doctor themself and
+    /// administrators. Deactivated doctors are not listed (404).
     #[oai(path = "/doctors/:doctor_id", method = "get", operation_id = "get_doctor")]
     async fn get(
         &self,
@@ -125,6 +147,9 @@ impl DoctorsApi {
     }
 
     /// Browse the doctor directory
+    ///
+    /// Any signed-in user, sorted by family name, optionally for one specialty;
+    /// cursor-paginated.
     #[oai(path = "/doctors", method = "get", operation_id = "list_doctors")]
     async fn list(
         &self,

@@ -22,12 +22,16 @@ pub struct HealthApi;
 #[OpenApi(tag = "ApiTags::Operations")]
 impl HealthApi {
     /// Liveness: the process answers
+    ///
+    /// Answers `ok` without touching the database: for a process supervisor.
     #[oai(path = "/health", method = "get", operation_id = "health")]
     async fn health(&self) -> PlainText<&'static str> {
         PlainText("ok")
     }
 
     /// Readiness: the database answers
+    ///
+    /// 200 when PostgreSQL answers, 503 otherwise: for a load balancer.
     #[oai(path = "/ready", method = "get", operation_id = "ready")]
     async fn ready(&self, app: Data<&MedConnect>) -> Readiness {
         match app.ready().await {

@@ -63,11 +63,17 @@ pub enum MatchedByView {
 
 /// Drugs to check against each other.
 #[derive(Debug, Object)]
-#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields, example)]
 pub struct CheckRequest {
     /// French or English INN, RxNorm id, or drug class; case, accents and spacing do not matter.
     #[oai(validator(min_items = 1, max_items = 50))]
     pub drugs: Vec<String>,
+}
+
+impl poem_openapi::types::Example for CheckRequest {
+    fn example() -> Self {
+        Self { drugs: vec!["warfarin".into(), "aspirine".into(), "ibuprofène".into()] }
+    }
 }
 
 /// Text in the language the source wrote it in.

@@ -152,7 +152,7 @@ pub struct Note {
 
 /// The typed content of an entry; `kind` says which.
 #[derive(Debug, Union)]
-#[oai(discriminator_name = "kind")]
+#[oai(discriminator_name = "kind", one_of)]
 pub enum Entry {
     #[oai(mapping = "observation")]
     Observation(Observation),
@@ -249,12 +249,27 @@ impl From<EntryDetails> for Entry {
 
 /// An entry to add to a patient's record.
 #[derive(Debug, Object)]
-#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields, example)]
 pub struct NewEntryRequest {
     pub patient_id: Uuid,
     /// When it was observed or happened; defaults to now, never in the future.
     pub effective_at: Option<DateTime<Utc>>,
     pub entry: Entry,
+}
+
+impl poem_openapi::types::Example for NewEntryRequest {
+    fn example() -> Self {
+        Self {
+            patient_id: uuid::uuid!("6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a13"),
+            effective_at: None,
+            entry: Entry::Observation(Observation {
+                kind: EntryKindView::Observation,
+                code: "8480-6".into(),
+                value: 128.0,
+                unit: "mm[Hg]".into(),
+            }),
+        }
+    }
 }
 
 /// An entry of a patient's record.

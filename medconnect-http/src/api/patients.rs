@@ -11,6 +11,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
+use super::types::{EmailText, PasswordText};
 use super::types::{Date, enum_from, page_of, page_request};
 use super::{ApiTags, Auth, MaybeAuth};
 use crate::problem::{ApiResult, CareErrors, ListErrors, PatientReadErrors, SignUpErrors};
@@ -58,13 +59,13 @@ pub struct EmergencyContact {
 /// A patient to register. Signing up yourself needs `email` and `password`; doctors and
 /// administrators may register a patient without an account. No `Debug`: it may hold a password.
 #[derive(Object)]
-#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields, example)]
 pub struct NewPatientRequest {
     #[oai(validator(max_length = 254))]
-    pub email: Option<String>,
+    pub email: Option<EmailText>,
     /// At least 12 characters.
     #[oai(write_only, validator(max_length = 1024))]
-    pub password: Option<String>,
+    pub password: Option<PasswordText>,
     #[oai(validator(max_length = 100))]
     pub given_name: String,
     #[oai(validator(max_length = 100))]
@@ -78,11 +79,31 @@ pub struct NewPatientRequest {
     pub emergency_contact: Option<EmergencyContact>,
 }
 
+impl poem_openapi::types::Example for NewPatientRequest {
+    fn example() -> Self {
+        Self {
+            email: Some("ada@example.org".into()),
+            password: Some("analytical engine".into()),
+            given_name: "Ada".into(),
+            family_name: "Lovelace".into(),
+            date_of_birth: Date(chrono::NaiveDate::from_ymd_opt(1985, 12, 10).unwrap_or_default()),
+            sex: SexView::Female,
+            phone: Some("+44 20 7946 0958".into()),
+            address: None,
+            emergency_contact: Some(EmergencyContact {
+                name: "Charles Babbage".into(),
+                phone: "+44 20 7946 0000".into(),
+                relationship: Some("friend".into()),
+            }),
+        }
+    }
+}
+
 impl From<NewPatientRequest> for NewPatient {
     fn from(r: NewPatientRequest) -> Self {
         NewPatient {
-            email: r.email,
-            password: r.password,
+            email: r.email.map(|e| e.0),
+            password: r.password.map(|p| p.0),
             given_name: r.given_name,
             family_name: r.family_name,
             date_of_birth: Some(r.date_of_birth.0),
@@ -242,6 +263,9 @@ impl PatientsApi {
     }
 
     /// The patient's care team
+    ///
+    /// The doctors with active care of the patient: the patient themself, those doctors and
+    /// administrators may read it; anyone else gets 404.
     #[oai(path = "/patients/:patient_id/care-team", method = "get", operation_id = "get_care_team")]
     async fn care_team(
         &self,
@@ -268,6 +292,9 @@ impl PatientsApi {
     }
 
     /// Revoke a doctor's care of the patient
+    ///
+    /// The patient themself or an administrator. The doctor loses access at once; a write
+    /// of theirs in flight finishes first. 404 when the doctor has no active care.
     #[oai(path = "/patients/:patient_id/care-team/:doctor_id", method = "delete", operation_id = "revoke_care")]
     async fn revoke(
         &self,

@@ -43,7 +43,7 @@ pub enum KindView {
 
 /// Run decision support for a patient in your care.
 #[derive(Debug, Object)]
-#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields, example)]
 pub struct PredictBody {
     pub patient_id: Uuid,
     pub kind: KindView,
@@ -407,10 +407,27 @@ page_of!(PredictionPage, PredictionView, "A page of stored predictions, newest f
 
 /// A review of a prediction.
 #[derive(Debug, Object)]
-#[oai(skip_serializing_if_is_none, deny_unknown_fields)]
+#[oai(skip_serializing_if_is_none, deny_unknown_fields, example)]
 pub struct ReviewBody {
     #[oai(validator(max_length = 2000))]
     pub comment: Option<String>,
+}
+
+impl poem_openapi::types::Example for ReviewBody {
+    fn example() -> Self {
+        Self { comment: Some("Discussed with the patient; repeat the lipid panel in 3 months.".into()) }
+    }
+}
+
+impl poem_openapi::types::Example for PredictBody {
+    fn example() -> Self {
+        Self {
+            patient_id: uuid::uuid!("6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a13"),
+            kind: KindView::CardiovascularRisk,
+            proposed_drug: None,
+            inputs: None,
+        }
+    }
 }
 
 #[derive(ApiResponse)]

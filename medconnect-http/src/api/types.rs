@@ -99,3 +99,95 @@ macro_rules! enum_from {
     };
 }
 pub(crate) use enum_from;
+
+/// Declares a string whose spec schema carries a `format` (so that clients and Swagger UI
+/// know what it is) but which the core validates, so that a bad value is a 422 naming the
+/// field like every other rule, not a parse error.
+macro_rules! formatted_string {
+    ($(#[$doc:meta])* $name:ident, $type_name:literal, $format:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(pub String);
+
+        impl Type for $name {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
+
+            fn name() -> Cow<'static, str> {
+                $type_name.into()
+            }
+
+            fn schema_ref() -> MetaSchemaRef {
+                MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", $format)))
+            }
+
+            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+                Some(self)
+            }
+
+            fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+                Box::new(self.as_raw_value().into_iter())
+            }
+        }
+
+        impl ParseFromJSON for $name {
+            fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+                match value.unwrap_or_default() {
+                    Value::String(s) => Ok(Self(s)),
+                    other => Err(ParseError::expected_type(other)),
+                }
+            }
+        }
+
+        impl ToJSON for $name {
+            fn to_json(&self) -> Option<Value> {
+                Some(Value::String(self.0.clone()))
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                Self(s)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+    };
+}
+
+formatted_string!(
+    /// An e-mail address (`format: email`); the core checks it.
+    EmailText,
+    "string_email",
+    "email"
+);
+
+formatted_string!(
+    /// A password (`format: password`, so that forms mask it); never returned, never logged.
+    PasswordText,
+    "string_password",
+    "password"
+);
+
+impl std::fmt::Debug for EmailText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl AsRef<str> for EmailText {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for PasswordText {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
