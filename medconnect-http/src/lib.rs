@@ -64,9 +64,21 @@ pub fn routes(
         .with(CatchPanic::new())
         .catch_all_error(problem::any_error_to_problem)
         .around(middleware::prepare_request(settings.max_body_bytes, schemas))
+        .with_if(!settings.cors_origins.is_empty(), cors(&settings.cors_origins))
         .around(middleware::trace_request)
         .into_endpoint()
         .map_to_response())
+}
+
+/// Cross-origin access for the configured web origins: bearer tokens in `Authorization`
+/// (no cookies, so no credentials mode), and the headers a client needs to read back.
+fn cors(origins: &[String]) -> poem::middleware::Cors {
+    poem::middleware::Cors::new()
+        .allow_origins(origins.iter().map(String::as_str))
+        .allow_methods([poem::http::Method::GET, poem::http::Method::POST, poem::http::Method::DELETE])
+        .allow_headers(["authorization", "content-type", "x-request-id"])
+        .expose_headers(["x-request-id", "retry-after", "www-authenticate"])
+        .max_age(600)
 }
 
 /// A bound, not yet running server. Binding to port 0 picks a free port (tests).

@@ -16,6 +16,9 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// `MEDCONNECT_TRUSTED_PROXIES`: proxies whose `X-Forwarded-For` names the client (none by default).
     pub trusted_proxies: TrustedProxies,
+    /// `MEDCONNECT_CORS_ORIGINS`: web origins (`https://app.example.org`, comma-separated) whose
+    /// pages may call the API from a browser. Empty (the default): no CORS headers at all.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for HttpSettings {
@@ -25,6 +28,7 @@ impl Default for HttpSettings {
             public_url: "/".into(),
             max_body_bytes: 1 << 20,
             trusted_proxies: TrustedProxies::default(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -43,6 +47,16 @@ impl HttpSettings {
             s.max_body_bytes = max.parse().ok().filter(|n| (1024..=64 << 20).contains(n)).ok_or_else(|| {
                 Error::invalid("MEDCONNECT_MAX_BODY_BYTES", "must be a number of bytes from 1024 to 67108864")
             })?;
+        }
+        if let Some(origins) = var("MEDCONNECT_CORS_ORIGINS") {
+            s.cors_origins = origins.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect();
+            let bad = |o: &String| match o.split_once("://") {
+                Some(("http" | "https", host)) => host.is_empty() || host.contains('/'),
+                _ => true,
+            };
+            if s.cors_origins.iter().any(bad) {
+                return Err(Error::invalid("MEDCONNECT_CORS_ORIGINS", "must list origins such as https://app.example.org, comma-separated"));
+            }
         }
         if let Some(proxies) = var("MEDCONNECT_TRUSTED_PROXIES") {
             s.trusted_proxies = TrustedProxies::parse(&proxies)?;

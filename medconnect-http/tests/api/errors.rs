@@ -144,3 +144,50 @@ async fn responses_carry_a_request_id_and_the_spec_and_docs_are_served() {
     assert_eq!(docs.status().as_u16(), 200);
     assert!(docs.text().await.expect("html").contains("swagger"));
 }
+
+#[tokio::test]
+async fn cross_origin_calls_are_allowed_only_for_configured_origins() {
+    use medconnect_core::SecretKey;
+
+    use crate::helpers::{create_test_database, spawn_app_configured};
+    let preflight = |app: &crate::helpers::TestApp, origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/me", app.base))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let allowed = |r: &reqwest::Response| r.headers().get("access-control-allow-origin").cloned();
+
+    let closed = spawn_app().await;
+    let reply = preflight(&closed, "https://app.example.org").await.expect("send");
+    assert_eq!(allowed(&reply), None, "no CORS unless configured");
+
+    let db = create_test_database().await;
+    let open = spawn_app_configured(&db, SecretKey::random(), |_| {}, |s| {
+        s.cors_origins = vec!["https://app.example.org".into()];
+    })
+    .await;
+    let reply = preflight(&open, "https://app.example.org").await.expect("send");
+    assert!(reply.status().is_success(), "{}", reply.status());
+    assert_eq!(allowed(&reply).as_ref().and_then(|v| v.to_str().ok()), Some("https://app.example.org"));
+    let methods = reply.headers().get("access-control-allow-methods").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(methods.contains("GET"), "{methods}");
+    let other = preflight(&open, "https://evil.example.net").await.expect("send");
+    assert_eq!(allowed(&other), None, "an origin not listed gets no CORS headers");
+    // A simple cross-origin call from the allowed origin can read the answer and its request id.
+    let admin = open.admin().await;
+    let me = open
+        .client
+        .get(format!("{}/me", open.base))
+        .header("origin", "https://app.example.org")
+        .bearer_auth(&admin.access)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(me.status().as_u16(), 200);
+    assert_eq!(allowed(&me).as_ref().and_then(|v| v.to_str().ok()), Some("https://app.example.org"));
+    let exposed = me.headers().get("access-control-expose-headers").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(exposed.contains("x-request-id"), "{exposed}");
+}

@@ -73,12 +73,24 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 /// A server on an existing database: two calls with the same database and keys are two
 /// instances of one deployment.
 pub async fn spawn_app_on(database_url: &str, keys: SecretKey, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_configured(database_url, keys, tweak, |_| {}).await
+}
+
+/// A server with both its core configuration and its HTTP settings adjusted.
+pub async fn spawn_app_configured(
+    database_url: &str,
+    keys: SecretKey,
+    tweak: impl FnOnce(&mut Config),
+    tweak_http: impl FnOnce(&mut HttpSettings),
+) -> TestApp {
     init_logs();
     let mut config = Config::new(database_url, keys.clone(), keys);
     config.max_connections = 4;
     tweak(&mut config);
     let core = MedConnect::connect(config).await.expect("connect and migrate");
-    let settings = HttpSettings { bind: "127.0.0.1:0".into(), max_body_bytes: 64 * 1024, ..HttpSettings::default() };
+    let mut settings =
+        HttpSettings { bind: "127.0.0.1:0".into(), max_body_bytes: 64 * 1024, ..HttpSettings::default() };
+    tweak_http(&mut settings);
     let server = Application::build(core.clone(), settings).await.expect("bind");
     let base = format!("http://{}", server.addr());
     tokio::spawn(server.run_until(std::future::pending()));

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod cli;
 mod concurrency;
+mod contract;
 mod errors;
 mod faults;
 mod helpers;
