@@ -66,6 +66,22 @@ impl SpecSchemas {
         )
     }
 
+    /// The methods the spec has for a path, when the path is one of the spec's (`None`
+    /// otherwise: routing answers 404).
+    pub fn allowed_methods(&self, path: &str) -> Option<Vec<&str>> {
+        let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let methods: Vec<&str> = self
+            .operations
+            .iter()
+            .filter(|(_, segs, _)| {
+                segs.len() == actual.len()
+                    && segs.iter().zip(&actual).all(|(t, a)| (t.starts_with('{') && !a.is_empty()) || t == a)
+            })
+            .map(|(m, _, _)| m.as_str())
+            .collect();
+        (!methods.is_empty()).then_some(methods)
+    }
+
     /// Checks path and query parameters and, for JSON, the body. `None` when nothing is
     /// found wrong (or the route is unknown: routing answers that).
     pub fn check(&self, method: &str, path: &str, query: &str, json_body: Option<&[u8]>) -> Option<Fault> {
@@ -182,7 +198,7 @@ impl SpecSchemas {
         let expected = schema["type"].as_str();
         match (expected, value) {
             (_, Value::Null) if schema["nullable"] == true => Ok(()),
-            (_, Value::Null) if expected.is_some() || strict => Err(Fault::new(at, "must not be null")),
+            (_, Value::Null) => Err(Fault::new(at, "must not be null: leave the field out instead")),
             (Some("object"), Value::Object(obj)) => self.check_object(schema, obj, at, strict, part_of_all),
             (Some("object"), _) => Err(Fault::new(at, "must be an object")),
             (Some("array"), Value::Array(items)) => items
@@ -248,10 +264,10 @@ impl SpecSchemas {
         }
         let properties = schema["properties"].as_object();
         for (name, property) in properties.into_iter().flatten() {
-            match obj.get(name) {
-                None => {}
-                Some(Value::Null) if !strict => {}
-                Some(v) => self.check_value(property, v, &join(at, name), strict)?,
+            // One rule on both sides: an absent field is left out, never sent as `null`
+            // (unless the spec says `nullable`).
+            if let Some(v) = obj.get(name) {
+                self.check_value(property, v, &join(at, name), strict)?;
             }
         }
         let unlisted = obj.iter().filter(|(k, _)| properties.is_none_or(|p| !p.contains_key(*k)));
@@ -317,7 +333,7 @@ mod tests {
     use super::*;
 
     fn served() -> SpecSchemas {
-        SpecSchemas::new(serde_json::from_str(&crate::openapi("/").spec()).expect("spec"))
+        SpecSchemas::new(serde_json::from_str(&crate::spec::served(&crate::openapi("/")).expect("spec")).expect("spec"))
     }
 
     fn account(extra: Value) -> Vec<u8> {

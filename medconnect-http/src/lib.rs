@@ -6,6 +6,7 @@ pub mod explain;
 pub mod middleware;
 pub mod problem;
 pub mod settings;
+pub mod spec;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -50,15 +51,18 @@ pub fn routes(
     settings: &HttpSettings,
 ) -> std::io::Result<impl poem::Endpoint<Output = poem::Response> + use<>> {
     let api = openapi(&settings.public_url);
-    let spec_json = serde_json::from_str(&api.spec())
-        .map_err(|e| std::io::Error::other(format!("the OpenAPI spec does not parse as JSON: {e}")))?;
+    let spec = spec::served(&api)?;
+    let docs = spec::swagger_ui(&api, &spec)?;
+    let spec_json = serde_json::from_str(&spec).map_err(std::io::Error::other)?;
     let schemas = std::sync::Arc::new(explain::SpecSchemas::new(spec_json));
-    let docs = api.swagger_ui();
-    let spec = api.spec_endpoint();
+    let spec_endpoint = poem::endpoint::make_sync(move |_| {
+        poem::Response::builder().content_type("application/json; charset=utf-8").body(spec.clone())
+    });
+    let docs_endpoint = poem::endpoint::make_sync(move |_| poem::web::Html(docs.clone()));
     Ok(Route::new()
         .nest("/", api)
-        .nest("/docs", docs)
-        .at("/openapi.json", spec)
+        .at("/docs", docs_endpoint)
+        .at("/openapi.json", spec_endpoint)
         .data(app)
         .data(settings.trusted_proxies.clone())
         .with(CatchPanic::new())

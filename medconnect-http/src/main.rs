@@ -76,7 +76,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Train { out, kind } => train(&out, kind.as_deref()),
         Command::Audit { command: AuditCommand::Verify { head, from_seal } } => verify_audit(head, from_seal).await,
         Command::Openapi => {
-            println!("{}", openapi(&HttpSettings::from_env()?.public_url).spec());
+            println!("{}", medconnect_http::spec::served(&openapi(&HttpSettings::from_env()?.public_url))?);
             Ok(())
         }
     }

@@ -93,6 +93,18 @@ pub fn prepare_request<E: Endpoint + 'static>(
                 }
                 body = Some(buf);
             }
+            if let Some(allowed) = schemas.allowed_methods(req.uri().path()) {
+                let method = req.method().as_str();
+                if !allowed.contains(&method) && !(method == "HEAD" && allowed.contains(&"GET")) {
+                    let detail = format!("{method} is not allowed here; allowed: {}", allowed.join(", "));
+                    let mut resp = Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", detail, None)
+                        .into_response();
+                    if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+                        resp.headers_mut().insert(poem::http::header::ALLOW, value);
+                    }
+                    return Ok(resp);
+                }
+            }
             let is_json = req.content_type().is_some_and(|ct| ct.starts_with("application/json"));
             let json = body.as_deref().filter(|_| is_json);
             let fault = schemas.check(req.method().as_str(), req.uri().path(), req.uri().query().unwrap_or(""), json);

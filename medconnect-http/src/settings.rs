@@ -49,13 +49,20 @@ impl HttpSettings {
             })?;
         }
         if let Some(origins) = var("MEDCONNECT_CORS_ORIGINS") {
-            s.cors_origins = origins.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect();
+            s.cors_origins = origins
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
             let bad = |o: &String| match o.split_once("://") {
                 Some(("http" | "https", host)) => host.is_empty() || host.contains('/'),
                 _ => true,
             };
             if s.cors_origins.iter().any(bad) {
-                return Err(Error::invalid("MEDCONNECT_CORS_ORIGINS", "must list origins such as https://app.example.org, comma-separated"));
+                return Err(Error::invalid(
+                    "MEDCONNECT_CORS_ORIGINS",
+                    "must list origins such as https://app.example.org, comma-separated",
+                ));
             }
         }
         if let Some(proxies) = var("MEDCONNECT_TRUSTED_PROXIES") {

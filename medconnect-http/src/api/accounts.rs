@@ -229,7 +229,11 @@ impl AccountsApi {
         app: Data<&MedConnect>,
         auth: Auth,
         head: Query<Option<String>>,
+        /// A seal id (from a previous report or the server's log).
+        #[oai(validator(minimum(value = "1")))]
         from_seal: Query<Option<i64>>,
+        /// Stop after about this many rows.
+        #[oai(validator(minimum(value = "1")))]
         max_rows: Query<Option<u64>>,
     ) -> ApiResult<Json<AuditVerificationView>, AdminErrors> {
         let request = VerifyAudit { from_seal: from_seal.0, kept_head: head.0, max_rows: max_rows.0 };

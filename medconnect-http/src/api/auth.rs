@@ -5,10 +5,10 @@ use medconnect_core::{MedConnect, TokenPair};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::{Form, Json};
-use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::types::{EmailText, PasswordText};
 use super::accounts::AccountView;
+use super::types::{EmailText, PasswordText};
 use super::{ApiTags, Auth};
 use crate::client_address;
 use crate::problem::{ApiResult, LoginErrors, RefreshErrors, SessionErrors};
@@ -48,14 +48,6 @@ pub struct PasswordGrant {
     pub scope: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
-}
-
-#[derive(ApiRequest)]
-pub enum LoginRequest {
-    /// JSON credentials.
-    Json(Json<Credentials>),
-    /// An OAuth2 password-grant form.
-    Form(Form<PasswordGrant>),
 }
 
 /// Tokens for the session just opened or refreshed.
@@ -105,25 +97,37 @@ pub struct AuthApi;
 impl AuthApi {
     /// Sign in
     ///
-    /// Takes JSON `{email, password}` or an OAuth2 password-grant form. An unknown e-mail
-    /// and a wrong password get the same answer.
+    /// JSON `{email, password}`. An unknown e-mail, a wrong password and a deactivated
+    /// account get the same answer after the same work. Attempts are limited per e-mail and
+    /// client address, and per client address (429 with `Retry-After`).
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
         app: Data<&MedConnect>,
         req: &Request,
-        body: LoginRequest,
+        body: Json<Credentials>,
     ) -> ApiResult<Json<TokenResponse>, LoginErrors> {
-        let (email, password) = match body {
-            LoginRequest::Json(Json(c)) => (c.email.0, c.password.0),
-            LoginRequest::Form(Form(f)) => {
-                if f.grant_type.as_deref().is_some_and(|g| g != "password") {
-                    return Err(medconnect_core::Error::invalid("grant_type", "must be `password`").into());
-                }
-                (f.username, f.password)
-            }
-        };
-        Ok(Json(app.login(&email, &password, client_address::of(req)).await?.into()))
+        let Json(credentials) = body;
+        Ok(Json(app.login(&credentials.email.0, &credentials.password.0, client_address::of(req)).await?.into()))
+    }
+
+    /// Sign in with the OAuth2 password grant
+    ///
+    /// The token endpoint of the OAuth2 password flow (RFC 6749 §4.3): a form with
+    /// `grant_type=password`, `username` (the e-mail) and `password`, as Swagger UI's
+    /// Authorize button and OAuth2 libraries send it. The same rules as `POST /login`.
+    #[oai(path = "/token", method = "post", operation_id = "token")]
+    async fn token(
+        &self,
+        app: Data<&MedConnect>,
+        req: &Request,
+        body: Form<PasswordGrant>,
+    ) -> ApiResult<Json<TokenResponse>, LoginErrors> {
+        let Form(grant) = body;
+        if grant.grant_type.as_deref().is_some_and(|g| g != "password") {
+            return Err(medconnect_core::Error::invalid("grant_type", "must be `password`").into());
+        }
+        Ok(Json(app.login(&grant.username, &grant.password, client_address::of(req)).await?.into()))
     }
 
     /// Refresh the tokens

@@ -46,12 +46,12 @@ pub enum Scope {
 }
 
 /// A bearer access token from `POST /login`. Swagger UI's Authorize button signs in
-/// with the OAuth2 password flow against `/login`.
+/// with the OAuth2 password flow against `/token`.
 #[derive(SecurityScheme)]
 #[oai(
     ty = "oauth2",
     rename = "bearer",
-    flows(password(token_url = "/login", scopes = "Scope")),
+    flows(password(token_url = "/token", scopes = "Scope")),
     checker = "authenticate"
 )]
 pub struct Auth(pub Actor);

@@ -11,8 +11,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use super::types::{EmailText, PasswordText};
 use super::types::{Date, enum_from, page_of, page_request};
+use super::types::{EmailText, PasswordText};
 use super::{ApiTags, Auth, MaybeAuth};
 use crate::problem::{ApiResult, CareErrors, ListErrors, PatientReadErrors, SignUpErrors};
 

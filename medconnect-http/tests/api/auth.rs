@@ -21,14 +21,14 @@ async fn unknown_email_and_wrong_password_get_the_same_answer() {
 }
 
 #[tokio::test]
-async fn login_accepts_json_and_the_oauth2_password_form() {
+async fn login_takes_json_and_the_token_endpoint_takes_the_oauth2_password_form() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let email = app.get("/me", Some(&admin.access)).await.body["email"].as_str().expect("email").to_owned();
 
     let form = app
         .client
-        .post(format!("{}/login", app.base))
+        .post(format!("{}/token", app.base))
         .form(&[("grant_type", "password"), ("username", email.as_str()), ("password", PASSWORD)])
         .send()
         .await
@@ -43,7 +43,7 @@ async fn login_accepts_json_and_the_oauth2_password_form() {
 
     let wrong_grant = app
         .client
-        .post(format!("{}/login", app.base))
+        .post(format!("{}/token", app.base))
         .form(&[("grant_type", "client_credentials"), ("username", email.as_str()), ("password", PASSWORD)])
         .send()
         .await

@@ -139,10 +139,18 @@ async fn responses_carry_a_request_id_and_the_spec_and_docs_are_served() {
     ] {
         assert!(spec.body["paths"].get(path).is_some(), "{path} missing from the spec");
     }
-    assert_eq!(spec.body["components"]["securitySchemes"]["bearer"]["flows"]["password"]["tokenUrl"], "/login");
+    let password_flow = &spec.body["components"]["securitySchemes"]["bearer"]["flows"]["password"];
+    assert_eq!(password_flow["tokenUrl"], "/token");
+    assert!(password_flow["scopes"].is_object(), "OpenAPI requires the flow's scopes");
+    assert_eq!(spec.body["servers"][0]["url"], "/", "relative to wherever the spec is read from");
     let docs = app.client.get(format!("{}/docs", app.base)).send().await.expect("send");
     assert_eq!(docs.status().as_u16(), 200);
-    assert!(docs.text().await.expect("html").contains("swagger"));
+    let page = docs.text().await.expect("html");
+    assert!(page.contains("swagger"));
+    assert!(page.contains("\"additionalProperties\":false"), "Swagger UI embeds the served spec");
+    // Methods the spec does not have for a path answer 405 naming the ones it has.
+    let wrong = app.send("PUT", "/me", None, None).await;
+    assert_problem(&wrong, 405);
 }
 
 #[tokio::test]
@@ -165,9 +173,14 @@ async fn cross_origin_calls_are_allowed_only_for_configured_origins() {
     assert_eq!(allowed(&reply), None, "no CORS unless configured");
 
     let db = create_test_database().await;
-    let open = spawn_app_configured(&db, SecretKey::random(), |_| {}, |s| {
-        s.cors_origins = vec!["https://app.example.org".into()];
-    })
+    let open = spawn_app_configured(
+        &db,
+        SecretKey::random(),
+        |_| {},
+        |s| {
+            s.cors_origins = vec!["https://app.example.org".into()];
+        },
+    )
     .await;
     let reply = preflight(&open, "https://app.example.org").await.expect("send");
     assert!(reply.status().is_success(), "{}", reply.status());

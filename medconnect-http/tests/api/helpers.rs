@@ -134,6 +134,15 @@ impl TestApp {
         self.send("DELETE", path, token, None).await
     }
 
+    /// Posts a form (the OAuth2 token endpoint).
+    pub async fn send_form(&self, path: &str, token: Option<&str>, form: &[(&str, &str)]) -> Reply {
+        let mut req = self.client.post(format!("{}{path}", self.base)).form(form);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        into_reply("POST", path, req.send().await.expect("request")).await
+    }
+
     /// Sends a raw body with a content type, for malformed-input tests.
     pub async fn post_raw(
         &self,
@@ -205,7 +214,7 @@ impl TestApp {
 fn contract() -> &'static SpecSchemas {
     static CONTRACT: std::sync::OnceLock<SpecSchemas> = std::sync::OnceLock::new();
     CONTRACT.get_or_init(|| {
-        let spec = medconnect_http::openapi("/").spec();
+        let spec = medconnect_http::spec::served(&medconnect_http::openapi("/")).expect("the served spec");
         SpecSchemas::new(serde_json::from_str(&spec).expect("the spec is JSON"))
     })
 }

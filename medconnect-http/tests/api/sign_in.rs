@@ -111,7 +111,7 @@ async fn bytes_postgresql_cannot_store_are_422_naming_the_field_in_the_login() {
     assert_eq!(json_login.body["field"], "email");
     let form = app
         .client
-        .post(format!("{}/login", app.base))
+        .post(format!("{}/token", app.base))
         .form(&[("grant_type", "password"), ("username", "a\u{0}b@example.org"), ("password", PASSWORD)])
         .send()
         .await
