@@ -95,7 +95,8 @@ pub fn prepare_request<E: Endpoint + 'static>(
             }
             if let Some(allowed) = schemas.allowed_methods(req.uri().path()) {
                 let method = req.method().as_str();
-                if !allowed.contains(&method) && !(method == "HEAD" && allowed.contains(&"GET")) {
+                let served = allowed.contains(&method) || (method == "HEAD" && allowed.contains(&"GET"));
+                if !served {
                     let detail = format!("{method} is not allowed here; allowed: {}", allowed.join(", "));
                     let mut resp = Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", detail, None)
                         .into_response();
