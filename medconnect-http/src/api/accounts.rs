@@ -230,10 +230,10 @@ impl AccountsApi {
         auth: Auth,
         head: Query<Option<String>>,
         /// A seal id (from a previous report or the server's log).
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1"), maximum(value = "9007199254740991")))]
         from_seal: Query<Option<i64>>,
         /// Stop after about this many rows.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000000000")))]
         max_rows: Query<Option<u64>>,
     ) -> ApiResult<Json<AuditVerificationView>, AdminErrors> {
         let request = VerifyAudit { from_seal: from_seal.0, kept_head: head.0, max_rows: max_rows.0 };

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Python for the contract checks: a project-local virtual environment (.venv, git-ignored)
+# with the pinned tools of scripts/requirements-contract.txt, and Debian's Chromium and
+# ChromeDriver for the browser test (no browser is ever downloaded at run time).
+# Source it and call `ensure_venv` and `ensure_chromium`.
+
+ensure_venv() {
+    local stamp=.venv/.requirements-contract.sha256 sum
+    sum="$(sha256sum scripts/requirements-contract.txt | cut -d' ' -f1)"
+    if [ ! -x .venv/bin/python ]; then
+        say "creating the Python virtual environment .venv"
+        python3 -m venv .venv
+    fi
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+        say "installing the contract tools into .venv (scripts/requirements-contract.txt)"
+        .venv/bin/pip install -q --upgrade pip
+        .venv/bin/pip install -q -r scripts/requirements-contract.txt
+        echo "$sum" >"$stamp"
+    fi
+}
+
+ensure_chromium() {
+    if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+        return 0
+    fi
+    say "installing Debian's chromium and chromium-driver for the browser test"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || {
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+    }
+}
