@@ -1,16 +1,23 @@
 # MedConnect server image. Build: docker build -t medconnect .
+# The build context leaves out target/, .local/ (the private cluster and its keys) and .env:
+# see .dockerignore.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release -p medconnect-http --bin medconnect
+# The server only: `medconnect train` (model training and plots) is for development.
+RUN cargo build --release --locked -p medconnect-http --bin medconnect --no-default-features
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 medconnect
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates=20230311+deb12u1 \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 medconnect \
+    && useradd --system --uid 10001 --gid 10001 medconnect
 COPY --from=build /src/target/release/medconnect /usr/local/bin/medconnect
-USER medconnect
+USER 10001:10001
 ENV MEDCONNECT_BIND=0.0.0.0:8000
 EXPOSE 8000
-HEALTHCHECK --interval=10s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8000"]
+# `medconnect health` asks the server's /ready (the database answers) over loopback.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s CMD ["medconnect", "health"]
 ENTRYPOINT ["medconnect"]
 CMD ["serve"]

@@ -24,7 +24,8 @@ command -v jq >/dev/null || apt-get install -y -qq jq >/dev/null
 
 if [ -z "${MEDCONNECT_BIN:-}" ]; then
     say "building the release server and the bare poem handler"
-    cargo build --release -p medconnect-http --bin medconnect -p medconnect-benches --bin bare-poem
+    cargo build --release -p medconnect-http --bin medconnect --no-default-features
+    cargo build --release -p medconnect-benches --bin bare-poem
     MEDCONNECT_BIN=target/release/medconnect
 else
     cargo build --release -p medconnect-benches --bin bare-poem

@@ -59,7 +59,16 @@ ensure_postgres() {
         say "creating a private PostgreSQL cluster in .local/pg/data…"
         as_owner "$bin/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
     fi
-    if ! as_owner "$bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+    if as_owner "$bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+        # Running already: on the port asked for? (postmaster.pid's fourth line is its port.)
+        local running
+        running="$(sed -n 4p "$PG_DATA/postmaster.pid" 2>/dev/null || true)"
+        if [ -n "$running" ] && [ "$running" != "$PG_PORT" ]; then
+            say "the private PostgreSQL cluster is already running on port $running, not $PG_PORT (MEDCONNECT_PG_PORT):"
+            say "stop it with ./scripts/run stop, then start again with the new port"
+            return 1
+        fi
+    else
         say "starting PostgreSQL on 127.0.0.1:$PG_PORT…"
         if ! as_owner "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
             -o "-p $PG_PORT -k $PG_RUN -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on" start >/dev/null; then

@@ -34,9 +34,17 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Check that a running server answers: GET /ready on the listen address (for container
+    /// health checks). Exits 0 when it answers 200, 1 otherwise.
+    Health {
+        /// host:port of the server; MEDCONNECT_BIND by default.
+        #[arg(long)]
+        addr: Option<String>,
+    },
     /// Train every risk model from the vendored cohorts and write the model files
     /// (`<out>/risk/<kind>.model`), model cards (`<out>/<kind>.md`) and their ROC and
     /// calibration plots (`<out>/plots/<kind>-roc.png`, `<out>/plots/<kind>-calibration.png`).
+    #[cfg(feature = "train")]
     Train {
         #[arg(long, default_value = "models")]
         out: std::path::PathBuf,
@@ -73,6 +81,8 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("migrations applied");
             Ok(())
         }
+        Command::Health { addr } => health(addr),
+        #[cfg(feature = "train")]
         Command::Train { out, kind } => train(&out, kind.as_deref()),
         Command::Audit { command: AuditCommand::Verify { head, from_seal } } => verify_audit(head, from_seal).await,
         Command::Openapi => {
@@ -128,6 +138,37 @@ async fn create_admin(email: String) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// GET /ready over a plain TCP connection: no HTTP client library for one request.
+fn health(addr: Option<String>) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let addr = match addr {
+        Some(addr) => addr,
+        None => HttpSettings::from_env()?.bind,
+    };
+    // A server listening on every interface is reached on loopback.
+    let addr = addr.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
+    let timeout = std::time::Duration::from_secs(3);
+    let target = std::net::ToSocketAddrs::to_socket_addrs(&addr)
+        .with_context(|| format!("resolving {addr}"))?
+        .next()
+        .with_context(|| format!("{addr} resolves to no address"))?;
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&target, timeout).with_context(|| format!("connecting to {addr}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    write!(stream, "GET /ready HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).with_context(|| format!("reading the answer of {addr}"))?;
+    let status = answer.lines().next().unwrap_or_default();
+    if status.split_whitespace().nth(1) == Some("200") {
+        eprintln!("{addr}: ready");
+        Ok(())
+    } else {
+        eprintln!("{addr}: not ready ({status})");
+        std::process::exit(1)
+    }
+}
+
+#[cfg(feature = "train")]
 fn train(out: &std::path::Path, only: Option<&str>) -> anyhow::Result<()> {
     use medconnect_core::ai::risk::card::{calibration_plot_path, card, roc_plot_path};
     use medconnect_core::ai::risk::plots::{calibration_png, roc_png};

@@ -15,8 +15,8 @@ pub mod users;
 
 use std::time::Duration;
 
-use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::error::{Error, Result};
 
@@ -31,9 +31,36 @@ fn options(max_connections: u32, acquire_timeout: Duration) -> PgPoolOptions {
     PgPoolOptions::new().max_connections(max_connections).acquire_timeout(acquire_timeout).test_before_acquire(false)
 }
 
-/// Opens the pool of requests.
+/// Opens the pool of requests, at start-up. One direct connection is tried first, so that a
+/// failure says where the database is (host, port, name; never the password) and why:
+/// refused, unknown host, no such database, authentication failed, or no answer in time.
 pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<PgPool> {
-    Ok(options(max_connections, acquire_timeout).connect(url).await?)
+    let location = crate::config::database_location(url);
+    let target: PgConnectOptions = url.parse().map_err(|_| {
+        Error::invalid("DATABASE_URL", "is not a PostgreSQL URL (postgres://user:password@host:port/database)")
+    })?;
+    match tokio::time::timeout(acquire_timeout, PgConnection::connect_with(&target)).await {
+        Ok(Ok(probe)) => {
+            let _ = probe.close().await;
+        }
+        Ok(Err(err)) => {
+            let code = match &err {
+                sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+                _ => None,
+            };
+            let why = match code.as_deref() {
+                Some("3D000") => "the database does not exist".to_owned(),
+                Some("28P01" | "28000") => "authentication failed".to_owned(),
+                _ => err.to_string(),
+            };
+            return Err(Error::invalid("DATABASE_URL", format!("cannot connect to {location}: {why}")));
+        }
+        Err(_) => {
+            let why = format!("no answer within {} ms", acquire_timeout.as_millis());
+            return Err(Error::invalid("DATABASE_URL", format!("cannot connect to {location}: {why}")));
+        }
+    }
+    Ok(options(max_connections, acquire_timeout).connect_with(target).await?)
 }
 
 /// A small pool to the same database for background work, opened lazily.

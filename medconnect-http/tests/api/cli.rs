@@ -177,3 +177,20 @@ fn medconnect_train_reproduces_the_shipped_model_files_cards_and_plots() {
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[tokio::test]
+async fn the_health_command_says_whether_a_server_is_ready() {
+    let app = crate::helpers::spawn_app().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let ready = tokio::task::spawn_blocking(move || medconnect().args(["health", "--addr", &addr]).output())
+        .await
+        .expect("task")
+        .expect("run medconnect health");
+    assert!(ready.status.success(), "{}", String::from_utf8_lossy(&ready.stderr));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").to_string();
+    let down = tokio::task::spawn_blocking(move || medconnect().args(["health", "--addr", &closed]).output())
+        .await
+        .expect("task")
+        .expect("run medconnect health");
+    assert!(!down.status.success(), "nothing listens there");
+}

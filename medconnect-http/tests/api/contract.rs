@@ -22,3 +22,18 @@ fn the_served_spec_is_the_checked_in_snapshot() {
          UPDATE_SPEC_SNAPSHOT=1 ./scripts/test contract"
     );
 }
+
+#[test]
+fn the_docker_build_context_leaves_out_build_output_the_private_cluster_and_local_settings() {
+    let ignore =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../.dockerignore")).expect(".dockerignore");
+    let listed: Vec<&str> = ignore.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    for needed in ["target/", ".local/", ".env"] {
+        assert!(listed.contains(&needed), "{needed} must be in .dockerignore: {listed:?}");
+    }
+    assert!(!listed.iter().any(|l| *l == "!.local/" || *l == "!target/"), "nothing re-includes them");
+    let dockerfile =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Dockerfile")).expect("Dockerfile");
+    assert!(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("\"medconnect\", \"health\""), "{dockerfile}");
+    assert!(!dockerfile.contains("/dev/tcp"), "no bash-only health check under /bin/sh");
+}
