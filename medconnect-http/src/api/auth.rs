@@ -35,9 +35,22 @@ impl poem_openapi::types::Example for RefreshRequest {
     }
 }
 
+impl poem_openapi::types::Example for PasswordGrant {
+    fn example() -> Self {
+        Self {
+            grant_type: Some("password".into()),
+            username: "house@example.org".into(),
+            password: "vicodin and canes".into(),
+            scope: None,
+            client_id: None,
+            client_secret: None,
+        }
+    }
+}
+
 /// The OAuth2 password grant (RFC 6749 §4.3), as Swagger UI's Authorize button sends it.
 #[derive(Object, serde::Deserialize)]
-#[oai(skip_serializing_if_is_none)]
+#[oai(skip_serializing_if_is_none, example)]
 pub struct PasswordGrant {
     /// Must be `password` when sent.
     pub grant_type: Option<String>,

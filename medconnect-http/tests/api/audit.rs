@@ -41,22 +41,37 @@ impl Ward {
         reply.body
     }
 
+    async fn unsealed(&self) -> i64 {
+        sqlx::query_scalar(
+            "select count(*) from audit_log a
+             where not exists (select 1 from audit_seals s where (a.txid, a.seq) <= (s.last_txid, s.last_seq))",
+        )
+        .fetch_one(self.app.db())
+        .await
+        .expect("count")
+    }
+
     /// Waits until the sealer has chained every row (it runs twice a second by default).
     async fn wait_until_sealed(&self) {
         let started = Instant::now();
+        while self.unsealed().await > 0 {
+            assert!(started.elapsed() < Duration::from_secs(5), "rows still unsealed after 5 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Seals by hand until every row is chained. A pass seals only rows older than every
+    /// transaction still running in the cluster, and other tests run transactions in other
+    /// databases of the same cluster, so one pass may leave rows for the next.
+    async fn seal_all(&self) {
+        let started = Instant::now();
         loop {
-            let unsealed: i64 = sqlx::query_scalar(
-                "select count(*) from audit_log a
-                 where not exists (select 1 from audit_seals s where (a.txid, a.seq) <= (s.last_txid, s.last_seq))",
-            )
-            .fetch_one(self.app.db())
-            .await
-            .expect("count");
-            if unsealed == 0 {
+            self.app.core.seal_audit_now().await.expect("seal");
+            if self.unsealed().await == 0 {
                 return;
             }
-            assert!(started.elapsed() < Duration::from_secs(5), "{unsealed} rows still unsealed after 5 s");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert!(started.elapsed() < Duration::from_secs(5), "rows still unsealed after 5 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -104,7 +119,9 @@ async fn rows_are_sealed_within_about_a_second_and_the_chain_verifies() {
     w.reads(20).await;
     let started = Instant::now();
     w.wait_until_sealed().await;
-    assert!(started.elapsed() < Duration::from_secs(2), "sealed after {:?}", started.elapsed());
+    // Within the configured second (plus the wait for transactions of other tests, which
+    // share the cluster, to end).
+    assert!(started.elapsed() < Duration::from_secs(3), "sealed after {:?}", started.elapsed());
     let report = w.verify("").await;
     assert_eq!(report["intact"], true, "{report}");
     assert_eq!(report["complete"], true);
@@ -196,13 +213,13 @@ async fn a_cut_tail_is_detected_against_the_head_the_operator_kept() {
             .expect("seal")
     };
     w.reads(3).await;
-    w.app.core.seal_audit_now().await.expect("seal");
+    w.seal_all().await;
     let (cut_after, _) = latest_seal().await;
     w.reads(3).await;
-    w.app.core.seal_audit_now().await.expect("seal");
+    w.seal_all().await;
     let (_, kept) = latest_seal().await;
     w.reads(3).await;
-    w.app.core.seal_audit_now().await.expect("seal");
+    w.seal_all().await;
     assert_eq!(w.verify(&format!("?head={kept}")).await["kept_head_found"], true);
     // Cut everything after an earlier seal, the kept one included: rows and seal records.
     w.tamper(&format!(
@@ -258,7 +275,7 @@ async fn a_sealer_killed_mid_batch_leaves_nothing_half_sealed() {
     let before = w.verify("").await;
     assert_eq!(before["intact"], true, "{before}");
     assert_eq!(before["sealed_rows_checked"], 0);
-    w.app.core.seal_audit_now().await.expect("seal");
+    w.seal_all().await;
     let after = w.verify("").await;
     assert_eq!(after["intact"], true, "{after}");
     assert_eq!(after["sealed_rows_checked"].as_i64(), Some(w.count().await));
@@ -294,7 +311,7 @@ async fn verification_reports_how_far_it_got_and_can_start_from_a_seal() {
     let w = ward_without_sealing().await;
     for _ in 0..3 {
         w.reads(2).await;
-        w.app.core.seal_audit_now().await.expect("seal");
+        w.seal_all().await;
     }
     let seals: Vec<i64> =
         sqlx::query_scalar("select id from audit_seals order by id").fetch_all(w.app.db()).await.expect("seals");
