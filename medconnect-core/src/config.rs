@@ -49,6 +49,19 @@ pub struct Config {
     pub hash_queue: usize,
     /// The longest an audit row waits before the sealer chains it (default 1 s).
     pub audit_seal_within: Duration,
+    /// `REDIS_URL`: the cache shared by every instance. Without it, an in-process cache
+    /// serves, which is right for one instance only.
+    pub redis_url: Option<String>,
+    /// Prefix of every cache key and of the invalidation channel (instances of one
+    /// deployment share it).
+    pub cache_namespace: String,
+    /// How long cached health data lives at most (default 5 min), and cached sessions and
+    /// care relations (default 1 min).
+    pub cache_ttl: crate::cache::CacheTtl,
+    /// Entries the in-process level keeps.
+    pub cache_capacity: u64,
+    /// The longest a Redis operation may take before the request goes to PostgreSQL.
+    pub redis_timeout: Duration,
 }
 
 impl Config {
@@ -67,6 +80,11 @@ impl Config {
             hash_workers: cpus,
             hash_queue: 16 * cpus,
             audit_seal_within: Duration::from_secs(1),
+            redis_url: None,
+            cache_namespace: "medconnect".to_owned(),
+            cache_ttl: crate::cache::CacheTtl { data: Duration::from_secs(300), access: Duration::from_secs(60) },
+            cache_capacity: 10_000,
+            redis_timeout: Duration::from_millis(100),
         }
     }
 
@@ -74,7 +92,8 @@ impl Config {
     /// `MEDCONNECT_ACCESS_TTL_SECS`, `MEDCONNECT_REFRESH_TTL_DAYS`, `MEDCONNECT_LOGIN_MAX_FAILURES`,
     /// `MEDCONNECT_ADDRESS_MAX_FAILURES`, `MEDCONNECT_SIGNUPS_PER_ADDRESS`,
     /// `MEDCONNECT_DB_MAX_CONNECTIONS`, `MEDCONNECT_DB_ACQUIRE_TIMEOUT_MS`, `MEDCONNECT_HASH_WORKERS`, `MEDCONNECT_HASH_QUEUE` and
-    /// `MEDCONNECT_AUDIT_SEAL_MS`.
+    /// `MEDCONNECT_AUDIT_SEAL_MS`, `REDIS_URL`, `MEDCONNECT_CACHE_NAMESPACE`, `MEDCONNECT_CACHE_TTL_SECS`,
+    /// `MEDCONNECT_CACHE_ACCESS_TTL_SECS`, `MEDCONNECT_CACHE_CAPACITY` and `MEDCONNECT_REDIS_TIMEOUT_MS`.
     ///
     /// Outside dev mode a missing or weak key is an error. In dev mode a weak key is
     /// accepted with a warning, and a missing one is replaced by a random key (tokens then
@@ -122,6 +141,14 @@ impl Config {
         let queue = 16 * config.hash_workers as u64;
         config.hash_queue = usize::try_from(number("MEDCONNECT_HASH_QUEUE", queue, 1..=100_000)?).unwrap_or(16);
         config.audit_seal_within = Duration::from_millis(number("MEDCONNECT_AUDIT_SEAL_MS", 1000, 50..=3_600_000)?);
+        config.redis_url = var("REDIS_URL");
+        if let Some(namespace) = var("MEDCONNECT_CACHE_NAMESPACE") {
+            config.cache_namespace = namespace;
+        }
+        config.cache_ttl.data = Duration::from_secs(number("MEDCONNECT_CACHE_TTL_SECS", 300, 1..=86_400)?);
+        config.cache_ttl.access = Duration::from_secs(number("MEDCONNECT_CACHE_ACCESS_TTL_SECS", 60, 1..=3_600)?);
+        config.cache_capacity = number("MEDCONNECT_CACHE_CAPACITY", 10_000, 100..=10_000_000)?;
+        config.redis_timeout = Duration::from_millis(number("MEDCONNECT_REDIS_TIMEOUT_MS", 100, 5..=10_000)?);
         Ok(config)
     }
 }
@@ -139,6 +166,9 @@ impl std::fmt::Debug for Config {
             .field("hash_workers", &self.hash_workers)
             .field("hash_queue", &self.hash_queue)
             .field("audit_seal_within", &self.audit_seal_within)
+            .field("redis", &self.redis_url.as_deref().map(database_location))
+            .field("cache_namespace", &self.cache_namespace)
+            .field("cache_ttl", &self.cache_ttl)
             .finish_non_exhaustive()
     }
 }

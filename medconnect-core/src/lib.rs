@@ -39,6 +39,7 @@
 pub mod ai;
 pub mod audit;
 pub mod auth;
+pub(crate) mod cache;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -56,6 +57,7 @@ use tokio::sync::watch;
 
 pub use audit::{AuditProblem, AuditRecord, AuditVerification, VerifyAudit};
 pub use auth::{Actor, ClientAddress, TokenPair};
+pub use cache::{CacheStatus, CacheTtl};
 pub use config::{Config, SignInLimits};
 pub use error::{Error, Result};
 pub use keys::SecretKey;
@@ -79,8 +81,9 @@ struct Inner {
     cursors: pagination::Cursors,
     audit_keys: audit::chain::ChainKeys,
     audit_writer: audit::writer::AuditWriter,
-    /// Dropping it stops the sealer.
-    _stop_sealer: watch::Sender<bool>,
+    cache: cache::Cache,
+    /// Dropping it stops the background tasks (the sealer, the cache's subscriber).
+    _stop_background: watch::Sender<bool>,
 }
 
 impl MedConnect {
@@ -103,7 +106,18 @@ impl MedConnect {
         // pool never keep their own audit rows from being committed.
         let audit_pool = store::side_pool(&pool, 3);
         let audit_writer = audit::writer::AuditWriter::start(audit_pool.clone(), 2);
-        let (stop_sealer, stopped) = watch::channel(false);
+        let (stop_background, stopped) = watch::channel(false);
+        let cache = match &config.redis_url {
+            Some(url) => cache::Cache::shared(
+                url,
+                &config.cache_namespace,
+                config.cache_ttl.clone(),
+                config.cache_capacity,
+                config.redis_timeout,
+                stopped.clone(),
+            )?,
+            None => cache::Cache::local(config.cache_ttl.clone(), config.cache_capacity),
+        };
         tokio::spawn(audit::sealer::run(audit_pool, audit_keys.clone(), config.audit_seal_within, stopped));
         Ok(Self {
             inner: Arc::new(Inner {
@@ -116,7 +130,8 @@ impl MedConnect {
                 cursors: pagination::Cursors::new(&config.signing_key),
                 audit_keys,
                 audit_writer,
-                _stop_sealer: stop_sealer,
+                cache,
+                _stop_background: stop_background,
             }),
         })
     }
@@ -149,6 +164,15 @@ impl MedConnect {
         &self.inner.audit_writer
     }
 
+    pub(crate) fn cache(&self) -> &cache::Cache {
+        &self.inner.cache
+    }
+
+    /// Where sign-in counters live: Redis when configured, PostgreSQL otherwise.
+    pub(crate) fn counters(&self) -> auth::throttle::Counters<'_> {
+        auth::throttle::Counters { pool: self.pool(), redis: self.cache().redis() }
+    }
+
     /// The drug-interaction knowledge base.
     pub fn interactions(&self) -> &ai::interactions::InteractionKb {
         &self.inner.interactions
@@ -160,9 +184,10 @@ impl MedConnect {
         &self.inner.risk_models[index]
     }
 
-    /// Readiness: the database answers.
-    pub async fn ready(&self) -> Result<()> {
+    /// Readiness: the database answers (an error otherwise), and how the cache is doing
+    /// (`degraded` is not down: requests go to PostgreSQL).
+    pub async fn ready(&self) -> Result<CacheStatus> {
         sqlx::query("select 1").execute(self.pool()).await?;
-        Ok(())
+        Ok(self.cache().status())
     }
 }

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 /// What the database knows about the actor and the patient; the store reports it and
 /// [`relation`] decides what it means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PatientFacts {
     pub patient_exists: bool,
     /// An active care relationship between the actor (as a doctor) and the patient.

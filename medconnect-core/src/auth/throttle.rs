@@ -54,6 +54,16 @@ impl ClientAddress {
 pub(crate) struct Ticket {
     reset: Vec<Vec<u8>>,
     shared: Vec<Vec<u8>>,
+    /// Counted in Redis (settled there too), or in PostgreSQL.
+    in_redis: bool,
+}
+
+/// Where counters live: Redis when it is configured and answers, shared by every instance;
+/// PostgreSQL otherwise (also shared).
+#[derive(Clone, Copy)]
+pub(crate) struct Counters<'a> {
+    pub pool: &'a PgPool,
+    pub redis: Option<&'a crate::cache::SharedCache>,
 }
 
 #[derive(Clone)]
@@ -78,51 +88,84 @@ impl SignInThrottle {
     }
 
     /// Takes a place for one sign-in attempt, or refuses with the time left in the window.
-    pub async fn sign_in(&self, pool: &PgPool, email: &str, from: ClientAddress) -> Result<Ticket> {
+    pub async fn sign_in(&self, counters: Counters<'_>, email: &str, from: ClientAddress) -> Result<Ticket> {
         let bucket = from.bucket();
         let pair = self.counter(&["sign-in", email, &bucket]);
         let address = self.counter(&["sign-in from", &bucket]);
         let limits = [(pair.clone(), self.limits.per_account_and_address), (address.clone(), self.limits.per_address)];
-        self.take(pool, &limits).await?;
-        Ok(Ticket { reset: vec![pair], shared: vec![address] })
+        let in_redis = self.take(counters, &limits).await?;
+        Ok(Ticket { reset: vec![pair], shared: vec![address], in_redis })
     }
 
     /// Takes a place for one self sign-up from this address, or refuses.
-    pub async fn sign_up(&self, pool: &PgPool, from: ClientAddress) -> Result<Ticket> {
+    pub async fn sign_up(&self, counters: Counters<'_>, from: ClientAddress) -> Result<Ticket> {
         let address = self.counter(&["sign-up from", &from.bucket()]);
-        self.take(pool, &[(address.clone(), self.limits.sign_ups_per_address)]).await?;
-        Ok(Ticket { reset: vec![], shared: vec![address] })
+        let in_redis = self.take(counters, &[(address.clone(), self.limits.sign_ups_per_address)]).await?;
+        Ok(Ticket { reset: vec![], shared: vec![address], in_redis })
     }
 
-    async fn take(&self, pool: &PgPool, limits: &[(Vec<u8>, u32)]) -> Result<()> {
+    /// Counts the attempt (in Redis when it answers, in PostgreSQL otherwise) and refuses
+    /// past a limit. Returns whether Redis counted it.
+    async fn take(&self, counters: Counters<'_>, limits: &[(Vec<u8>, u32)]) -> Result<bool> {
         let keys: Vec<Vec<u8>> = limits.iter().map(|(k, _)| k.clone()).collect();
-        let counted = store::throttle::take(pool, &keys, self.limits.window).await?;
-        let mut wait: Option<f64> = None;
-        for c in &counted {
-            let limit = limits.iter().find(|(k, _)| *k == c.key).map_or(0, |(_, l)| *l);
-            if u32::try_from(c.attempts).unwrap_or(u32::MAX) > limit {
-                wait = Some(wait.map_or(c.seconds_left, |w| w.max(c.seconds_left)));
+        let in_redis = match counters.redis {
+            Some(redis) => redis.count(&keys.iter().map(hex::encode).collect::<Vec<_>>(), self.limits.window).await,
+            None => None,
+        };
+        let (counted, used_redis): (Vec<(u32, Duration)>, bool) = match in_redis {
+            Some(counts) => {
+                (counts.into_iter().map(|(n, left)| (u32::try_from(n).unwrap_or(u32::MAX), left)).collect(), true)
+            }
+            None => {
+                let rows = store::throttle::take(counters.pool, &keys, self.limits.window).await?;
+                // Rows come back in key order; line them up with `keys`.
+                let by_key = |k: &Vec<u8>| rows.iter().find(|r| &r.key == k);
+                let counted = keys
+                    .iter()
+                    .filter_map(by_key)
+                    .map(|r| {
+                        let left = Duration::from_secs_f64(r.seconds_left.max(0.0));
+                        (u32::try_from(r.attempts).unwrap_or(u32::MAX), left)
+                    })
+                    .collect();
+                (counted, false)
+            }
+        };
+        let mut wait: Option<Duration> = None;
+        for ((_, limit), (attempts, left)) in limits.iter().zip(&counted) {
+            if attempts > limit {
+                wait = Some(wait.map_or(*left, |w| w.max(*left)));
             }
         }
         match wait {
-            None => Ok(()),
-            Some(seconds) => {
-                Err(Error::RateLimited { retry_after: Duration::from_secs(seconds.ceil().max(1.0) as u64) })
+            None => Ok(used_redis),
+            Some(left) => {
+                Err(Error::RateLimited { retry_after: Duration::from_secs(left.as_secs_f64().ceil().max(1.0) as u64) })
             }
         }
     }
 
     /// The attempt was never checked (the hashers were busy): it does not count.
-    pub async fn not_checked(&self, pool: &PgPool, ticket: Ticket) -> Result<()> {
-        let all: Vec<Vec<u8>> = ticket.reset.into_iter().chain(ticket.shared).collect();
-        store::throttle::settle(pool, &[], &all).await
+    pub async fn not_checked(&self, counters: Counters<'_>, ticket: Ticket) -> Result<()> {
+        let all: Vec<Vec<u8>> = ticket.reset.iter().chain(&ticket.shared).cloned().collect();
+        Self::settle(counters, ticket.in_redis, &[], &all).await
     }
 
     /// The attempt succeeded: the (e-mail, address) counter starts again, as OWASP advises
     /// after a successful sign-in, and the address gets its place back, so that successful
     /// sign-ins from a shared address (an office, a NAT) never add up to a limit.
-    pub async fn succeeded(&self, pool: &PgPool, ticket: Ticket) -> Result<()> {
-        store::throttle::settle(pool, &ticket.reset, &ticket.shared).await
+    pub async fn succeeded(&self, counters: Counters<'_>, ticket: Ticket) -> Result<()> {
+        Self::settle(counters, ticket.in_redis, &ticket.reset, &ticket.shared).await
+    }
+
+    async fn settle(counters: Counters<'_>, in_redis: bool, reset: &[Vec<u8>], give_back: &[Vec<u8>]) -> Result<()> {
+        if let (true, Some(redis)) = (in_redis, counters.redis) {
+            let hex_keys = |keys: &[Vec<u8>]| keys.iter().map(hex::encode).collect::<Vec<_>>();
+            // A settle Redis cannot take leaves one attempt counted: the safe side.
+            redis.settle(&hex_keys(reset), &hex_keys(give_back)).await;
+            return Ok(());
+        }
+        store::throttle::settle(counters.pool, reset, give_back).await
     }
 }
 

@@ -401,7 +401,7 @@ impl NewMedicalEntry {
 }
 
 /// An entry as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MedicalEntry {
     pub id: EntryId,
     pub patient_id: PatientId,

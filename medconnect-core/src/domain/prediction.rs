@@ -107,7 +107,7 @@ pub enum PredictionOutput {
 }
 
 /// A doctor's review of a prediction.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Review {
     pub reviewed_by: UserId,
     pub reviewed_at: DateTime<Utc>,
@@ -115,7 +115,7 @@ pub struct Review {
 }
 
 /// A stored prediction.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
     pub id: Uuid,
     pub patient_id: PatientId,

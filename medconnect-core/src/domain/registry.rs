@@ -1,7 +1,7 @@
 //! Read models of the registries: accounts, patients, doctors and care relationships.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ids::{DoctorId, PatientId, UserId};
 use super::person::Sex;
@@ -20,14 +20,14 @@ pub struct Account {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmergencyContactView {
     pub name: String,
     pub phone: String,
     pub relationship: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Patient {
     pub id: PatientId,
     /// The patient's account, if they can sign in.
@@ -44,7 +44,7 @@ pub struct Patient {
 
 /// A doctor as the directory shows them. `contact` is filled only for the doctor
 /// themself and for administrators.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Doctor {
     pub id: DoctorId,
     pub given_name: String,
@@ -54,14 +54,14 @@ pub struct Doctor {
     pub contact: Option<DoctorContact>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DoctorContact {
     pub email: Option<String>,
     pub phone: Option<String>,
 }
 
 /// A doctor's care of a patient, active while `revoked_at` is empty.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CareRelationship {
     pub doctor_id: DoctorId,
     pub patient_id: PatientId,

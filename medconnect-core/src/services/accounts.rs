@@ -8,6 +8,7 @@ use crate::MedConnect;
 use crate::audit::{AuditAction, AuditEvent};
 use crate::auth::tokens::{hash_refresh, is_refresh_shaped};
 use crate::auth::{Actor, ClientAddress, TokenPair};
+use crate::cache::{Kind, Scope};
 use crate::domain::{Account, Email, Password, PatientId, Role, UserId};
 use crate::error::{Error, Result};
 use crate::pagination::{Page, PageRequest};
@@ -39,7 +40,7 @@ impl MedConnect {
             return Err(Error::invalid("email", "must not contain control characters"));
         }
         let folded = email.trim().to_lowercase();
-        let ticket = self.throttle().sign_in(self.pool(), &folded, from).await?;
+        let ticket = self.throttle().sign_in(self.counters(), &folded, from).await?;
         let account = match Email::parse("email", email) {
             Ok(email) => users::credentials_by_email(self.pool(), email.as_ref()).await?,
             Err(_) => None,
@@ -48,14 +49,14 @@ impl MedConnect {
             Ok(verified) => verified,
             Err(err) => {
                 // Not checked (the hashers were busy): the attempt does not count.
-                self.throttle().not_checked(self.pool(), ticket).await?;
+                self.throttle().not_checked(self.counters(), ticket).await?;
                 return Err(err);
             }
         };
         let Some(account) = account.filter(|a| verified && a.active) else {
             return Err(Error::unauthenticated(BAD_CREDENTIALS));
         };
-        self.throttle().succeeded(self.pool(), ticket).await?;
+        self.throttle().succeeded(self.counters(), ticket).await?;
         let role = Role::parse(&account.role).map_err(Error::internal)?;
         let user = UserId(account.id);
         let mut tx = self.pool().begin().await?;
@@ -97,6 +98,7 @@ impl MedConnect {
             let event = AuditEvent::new(Some(&actor), AuditAction::SessionRefreshReuse).target(Some(token.session_id));
             store::audit::insert_one(&mut *tx, &event.denied().into_row(self.audit_keys())).await?;
             tx.commit().await?;
+            self.cache().bump(&[Scope::Account(UserId(token.user_id))]).await;
             return Err(Error::unauthenticated("the refresh token was already used; the session has been ended"));
         }
         if token.expired {
@@ -116,7 +118,15 @@ impl MedConnect {
     /// way an [`Actor`] is made.
     pub async fn authenticate(&self, access_token: &str) -> Result<Actor> {
         let claims = self.tokens().verify_access(access_token)?;
-        let holder = users::session_holder(self.pool(), claims.sub, claims.sid)
+        // Cached under the account: logout, refresh-token reuse and (de)activation bump it.
+        let holder = self
+            .cache()
+            .get_or_load(
+                Scope::Account(UserId(claims.sub)),
+                &format!("session:{}", claims.sid),
+                Kind::Access,
+                async || users::session_holder(self.pool(), claims.sub, claims.sid).await,
+            )
             .await?
             .ok_or_else(|| Error::unauthenticated("the access token is invalid"))?;
         if !holder.active {
@@ -131,7 +141,9 @@ impl MedConnect {
 
     /// Ends the caller's session: its refresh token and every access token issued in it stop working.
     pub async fn logout(&self, actor: &Actor) -> Result<()> {
-        sessions::revoke(self.pool(), actor.session_id(), "logout").await
+        sessions::revoke(self.pool(), actor.session_id(), "logout").await?;
+        self.cache().bump(&[Scope::Account(actor.user_id())]).await;
+        Ok(())
     }
 
     /// The caller's own account.
@@ -172,16 +184,20 @@ impl MedConnect {
             return Err(Error::invalid("user_id", "administrators cannot deactivate their own account"));
         }
         let action = if active { AuditAction::AccountActivate } else { AuditAction::AccountDeactivate };
-        self.audited_write(Some(actor), action, async |tx| {
-            if !users::set_active(&mut *tx, user, active).await? {
-                return Err(Error::NotFound("account"));
-            }
-            if !active {
-                sessions::revoke_all_of_user(&mut *tx, user, "deactivated").await?;
-            }
-            let account = users::get(&mut *tx, user).await?.ok_or(Error::NotFound("account"))?;
-            Ok(Done::on(user.0, account))
-        })
-        .await
+        let account = self
+            .audited_write(Some(actor), action, async |tx| {
+                if !users::set_active(&mut *tx, user, active).await? {
+                    return Err(Error::NotFound("account"));
+                }
+                if !active {
+                    sessions::revoke_all_of_user(&mut *tx, user, "deactivated").await?;
+                }
+                let account = users::get(&mut *tx, user).await?.ok_or(Error::NotFound("account"))?;
+                Ok(Done::on(user.0, account))
+            })
+            .await?;
+        // Its sessions, and its directory entry if it is a doctor's.
+        self.cache().bump(&[Scope::Account(user)]).await;
+        Ok(account)
     }
 }

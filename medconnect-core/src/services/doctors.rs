@@ -4,6 +4,7 @@ use super::{Done, require_admin};
 use crate::MedConnect;
 use crate::audit::AuditAction;
 use crate::auth::Actor;
+use crate::cache::{Kind, Scope};
 use crate::domain::{BoundedText, Doctor, DoctorId, Email, LicenceNumber, Password, Phone, Role, UserId};
 use crate::error::{Error, Result};
 use crate::pagination::{Page, PageRequest};
@@ -62,7 +63,13 @@ impl MedConnect {
     /// A doctor's directory entry; contact details only for the doctor and administrators.
     pub async fn get_doctor(&self, actor: &Actor, doctor: DoctorId) -> Result<Doctor> {
         let with_contact = actor.is_admin() || actor.doctor_id() == Some(doctor);
-        doctors::get(self.pool(), doctor, with_contact).await?.ok_or(Error::NotFound("doctor"))
+        let entry = if with_contact { "doctor:contact" } else { "doctor" };
+        self.cache()
+            .get_or_load(Scope::Account(UserId(doctor.0)), entry, Kind::Data, async || {
+                doctors::get(self.pool(), doctor, with_contact).await
+            })
+            .await?
+            .ok_or(Error::NotFound("doctor"))
     }
 
     /// The directory, by name, optionally for one specialty (any signed-in user).

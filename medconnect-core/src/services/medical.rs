@@ -44,9 +44,14 @@ impl MedConnect {
                 return Err(Error::invalid("from", "must be before `to`"));
             }
         }
+        // Everything the page depends on names the cached entry (the caller is not part of
+        // it: the policy decides who may read it, on every read).
+        let kinds: Vec<&str> = query.filter.kinds.iter().map(|k| k.as_str()).collect();
+        let entry = serde_json::to_string(&("records", kinds, query.filter.from, query.filter.to, after, limit))
+            .map_err(Error::internal)?;
         let rows = self
-            .with_patient(actor, patient, PatientAction::ReadRecords, async |conn| {
-                Ok(Done::read(medical::list(&mut *conn, patient, &query.filter, after, limit).await?))
+            .read_patient(actor, patient, PatientAction::ReadRecords, &entry, async |conn| {
+                medical::list(&mut *conn, patient, &query.filter, after, limit).await
             })
             .await?;
         Ok(self.cursors().page(&scope, rows, limit, medical::list_key))

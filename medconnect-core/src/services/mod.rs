@@ -1,12 +1,14 @@
 //! The use cases the adapters call. Inputs arrive raw and are parsed here, so a bad field
 //! is reported the same way on every road.
 //!
-//! Every use case on one patient's data goes through [`MedConnect::with_patient`], the one
-//! unit of work: it reads what the actor is to the patient (locking the care relationship
-//! when the action writes), asks the policy, runs the work, and audits. A write commits
-//! its audit row with the change; a read hands its row to the group-commit writer and
-//! answers once the row is durable; a refusal is recorded after the rollback, on the same
-//! connection, so a refusal never holds two connections. Use cases that are not about one
+//! Every use case on one patient's data goes through [`MedConnect::with_patient`] (or
+//! [`MedConnect::read_patient`], the same for a read whose result is cached), the one unit
+//! of work: it reads what the actor is to the patient (from the database with the care
+//! relationship locked when the action writes; through the cache when it reads), asks the
+//! policy, runs the work, and audits. A write commits its audit row with the change, then
+//! bumps the patient's cache generation before answering; a read hands its row to the
+//! group-commit writer and answers once the row is durable; a refusal is recorded after
+//! the rollback, so a refusal never holds two connections. Use cases that are not about one
 //! patient (accounts, directories) go through [`MedConnect::audited_write`] or
 //! [`MedConnect::audited_read`], which do the same without the policy step.
 
@@ -26,6 +28,8 @@ pub use medical::EntryQuery;
 pub use patients::{EmergencyContactInput, NewPatient, PatientQuery};
 pub use predictions::PredictRequest;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
@@ -33,6 +37,7 @@ use crate::MedConnect;
 use crate::audit::{AuditAction, AuditEvent};
 use crate::auth::Actor;
 use crate::auth::policy::{self, PatientAction};
+use crate::cache::{Kind, Scope};
 use crate::domain::PatientId;
 use crate::error::Result;
 use crate::store;
@@ -74,32 +79,76 @@ impl MedConnect {
         work: impl AsyncFnOnce(&mut PgConnection) -> Result<Done<T>>,
     ) -> Result<T> {
         let event = AuditEvent::new(Some(actor), action.audited_as()).about(Some(patient));
-        let mut conn = self.pool().acquire().await?;
-        if action.writes() {
-            let mut tx = conn.begin().await?;
-            let facts = store::patients::facts(&mut *tx, actor, patient, true).await?;
-            if let Err(refusal) = policy::authorize(policy::relation(actor, patient, facts), action) {
-                tx.rollback().await?;
-                store::audit::insert_one(&mut *conn, &event.denied().into_row(self.audit_keys())).await?;
-                return Err(refusal);
-            }
-            let done = work(&mut tx).await?;
-            store::audit::insert_one(&mut *tx, &event.target(done.target).into_row(self.audit_keys())).await?;
-            // Cached answers that this write changes are invalidated here, before the commit
-            // is acknowledged (the Redis cache hooks in at this point).
-            tx.commit().await?;
-            Ok(done.value)
-        } else {
-            let facts = store::patients::facts(&mut *conn, actor, patient, false).await?;
-            if let Err(refusal) = policy::authorize(policy::relation(actor, patient, facts), action) {
-                store::audit::insert_one(&mut *conn, &event.denied().into_row(self.audit_keys())).await?;
-                return Err(refusal);
-            }
+        if !action.writes() {
+            self.allow_read(actor, patient, action, event).await?;
+            let mut conn = self.pool().acquire().await?;
             let done = work(&mut conn).await?;
             drop(conn);
             self.audit_writer().append(event.target(done.target).into_row(self.audit_keys())).await?;
-            Ok(done.value)
+            return Ok(done.value);
         }
+        let mut conn = self.pool().acquire().await?;
+        let mut tx = conn.begin().await?;
+        // Writes decide on the database's facts, never the cache's, with the relation locked.
+        let facts = store::patients::facts(&mut *tx, actor, patient, true).await?;
+        if let Err(refusal) = policy::authorize(policy::relation(actor, patient, facts), action) {
+            tx.rollback().await?;
+            store::audit::insert_one(&mut *conn, &event.denied().into_row(self.audit_keys())).await?;
+            return Err(refusal);
+        }
+        let done = work(&mut tx).await?;
+        store::audit::insert_one(&mut *tx, &event.target(done.target).into_row(self.audit_keys())).await?;
+        tx.commit().await?;
+        // Before answering: from now on no instance serves what was cached about this patient.
+        self.cache().bump(&[Scope::Patient(patient)]).await;
+        Ok(done.value)
+    }
+
+    /// A read of one patient's data whose result is cached under the patient (`entry` names
+    /// it, with everything the result depends on). The policy and the audit run on every
+    /// read, cached or not; a hit needs no database connection at all.
+    pub(crate) async fn read_patient<T: Serialize + DeserializeOwned>(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        action: PatientAction,
+        entry: &str,
+        work: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
+    ) -> Result<T> {
+        let event = AuditEvent::new(Some(actor), action.audited_as()).about(Some(patient));
+        self.allow_read(actor, patient, action, event).await?;
+        let value = self
+            .cache()
+            .get_or_load(Scope::Patient(patient), entry, Kind::Data, async || {
+                let mut conn = self.pool().acquire().await?;
+                work(&mut conn).await
+            })
+            .await?;
+        self.audit_writer().append(event.into_row(self.audit_keys())).await?;
+        Ok(value)
+    }
+
+    /// The policy step of a read: the facts (cached under the patient: care changes bump
+    /// it), then the decision; a refusal is audited before it is returned.
+    async fn allow_read(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        action: PatientAction,
+        event: AuditEvent,
+    ) -> Result<()> {
+        let entry = format!("facts:{}", actor.user_id());
+        let facts = self
+            .cache()
+            .get_or_load(Scope::Patient(patient), &entry, Kind::Access, async || {
+                store::patients::facts(self.pool(), actor, patient, false).await
+            })
+            .await?;
+        if let Err(refusal) = policy::authorize(policy::relation(actor, patient, facts), action) {
+            store::audit::insert_one(self.pool(), &event.denied().into_row(self.audit_keys())).await?;
+            return Err(refusal);
+        }
+        Ok(())
     }
 
     /// A change that is not scoped to one patient's record (registrations, account
@@ -115,6 +164,10 @@ impl MedConnect {
         let event = AuditEvent::new(actor, action).about(done.patient).target(done.target);
         store::audit::insert_one(&mut *tx, &event.into_row(self.audit_keys())).await?;
         tx.commit().await?;
+        if let Some(patient) = done.patient {
+            // A new patient: anything cached about its id (that it did not exist) is old.
+            self.cache().bump(&[Scope::Patient(patient)]).await;
+        }
         Ok(done.value)
     }
 

@@ -93,10 +93,10 @@ impl MedConnect {
         if parsed.credentials.is_none() {
             return Err(Error::invalid("email", "is required to sign up"));
         }
-        let ticket = self.throttle().sign_up(self.pool(), from).await?;
+        let ticket = self.throttle().sign_up(self.counters(), from).await?;
         match self.create_patient(None, parsed).await {
             Err(err @ Error::Unavailable { dependency: "password hashing", .. }) => {
-                self.throttle().not_checked(self.pool(), ticket).await?;
+                self.throttle().not_checked(self.counters(), ticket).await?;
                 Err(err)
             }
             other => other,
@@ -137,8 +137,8 @@ impl MedConnect {
 
     /// A patient's profile: for the patient, their doctors in care, and administrators.
     pub async fn get_patient(&self, actor: &Actor, patient: PatientId) -> Result<Patient> {
-        self.with_patient(actor, patient, PatientAction::ReadProfile, async |conn| {
-            Ok(Done::read(patients::get(&mut *conn, patient).await?.ok_or(Error::NotFound("patient"))?))
+        self.read_patient(actor, patient, PatientAction::ReadProfile, "profile", async |conn| {
+            patients::get(&mut *conn, patient).await?.ok_or(Error::NotFound("patient"))
         })
         .await
     }
@@ -165,8 +165,8 @@ impl MedConnect {
 
     /// The patient's active care team.
     pub async fn care_team(&self, actor: &Actor, patient: PatientId) -> Result<Vec<CareRelationship>> {
-        self.with_patient(actor, patient, PatientAction::ReadCareTeam, async |conn| {
-            Ok(Done::read(care::team(&mut *conn, patient).await?))
+        self.read_patient(actor, patient, PatientAction::ReadCareTeam, "care-team", async |conn| {
+            care::team(&mut *conn, patient).await
         })
         .await
     }

@@ -173,9 +173,11 @@ impl MedConnect {
         let scope = format!("predictions/{}/{patient}/{}", actor.user_id(), kind.map_or("", PredictionKind::as_str));
         let limit = page.limit()?;
         let after = self.cursors().after(&scope, page)?;
+        let entry = serde_json::to_string(&("predictions", kind.map(PredictionKind::as_str), after, limit))
+            .map_err(Error::internal)?;
         let rows = self
-            .with_patient(actor, patient, PatientAction::ReadPredictions, async |conn| {
-                Ok(Done::read(predictions::list(&mut *conn, patient, kind, after, limit).await?))
+            .read_patient(actor, patient, PatientAction::ReadPredictions, &entry, async |conn| {
+                predictions::list(&mut *conn, patient, kind, after, limit).await
             })
             .await?;
         Ok(self.cursors().page(&scope, rows, limit, predictions::list_key))

@@ -86,6 +86,12 @@ pub async fn spawn_app_configured(
     init_logs();
     let mut config = Config::new(database_url, keys.clone(), keys);
     config.max_connections = 4;
+    // Every test runs with the shared cache, in a namespace of its own database's name, so
+    // that two servers on one database are two instances of one deployment.
+    if let Ok(url) = std::env::var("MEDCONNECT_TEST_REDIS_URL") {
+        config.redis_url = Some(url);
+        config.cache_namespace = database_url.rsplit('/').next().unwrap_or("medconnect").to_owned();
+    }
     tweak(&mut config);
     let core = MedConnect::connect(config).await.expect("connect and migrate");
     let mut settings =

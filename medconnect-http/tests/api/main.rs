@@ -4,6 +4,7 @@
 mod access_matrix;
 mod audit;
 mod auth;
+mod cache;
 mod cli;
 mod concurrency;
 mod contract;

@@ -1,0 +1,170 @@
+//! The cache: what can be lost, kept close. Reads come from here when they can and from
+//! PostgreSQL when they must, and the answer is the same either way.
+//!
+//! Every cached entry belongs to a **scope** (a patient, or an account) and is stored under
+//! the scope's current **generation**. A write that changes anything in a scope bumps its
+//! generation after it commits and before it answers; from then on every instance looks
+//! up entries under the new generation, so nothing cached before the write can be served
+//! after it is acknowledged, on any instance. An entry is only stored if the generation it
+//! was read under is still current (compare-and-set), so a read that raced a write cannot
+//! put a stale value back.
+//!
+//! Two levels: with `REDIS_URL`, generations and entries live in Redis, shared by every
+//! instance, and a small in-process level (moka) keeps entries' bytes, keyed by generation,
+//! so it can never serve an old one; Redis pub/sub tells every instance to drop entries of
+//! a bumped scope early (memory, not correctness). Without Redis, generations and entries
+//! live in the process alone: right for one instance. When Redis fails or is slow, the
+//! cache steps aside (see [`redis::Shared`]) and requests go to PostgreSQL.
+
+mod local;
+mod redis;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::domain::{PatientId, UserId};
+use crate::error::Result;
+
+pub use self::redis::CacheStatus;
+pub(crate) use self::redis::Shared as SharedCache;
+
+/// What a group of cached entries is about: a write to it makes them all old.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Scope {
+    /// A patient's profile, care relations, record pages and predictions.
+    Patient(PatientId),
+    /// An account: its sessions, and its directory entry when it is a doctor's.
+    Account(UserId),
+}
+
+impl Scope {
+    fn key(self) -> String {
+        match self {
+            Scope::Patient(p) => format!("p:{}", p.0),
+            Scope::Account(u) => format!("u:{}", u.0),
+        }
+    }
+}
+
+/// How long entries live at most: security-sensitive ones (sessions, care relations) less.
+#[derive(Debug, Clone)]
+pub struct CacheTtl {
+    pub data: Duration,
+    pub access: Duration,
+}
+
+/// What kind of entry, for its time to live.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    /// Who holds a session, what an actor is to a patient.
+    Access,
+    /// Profiles, record pages, predictions.
+    Data,
+}
+
+/// The cache handle, shared by the clones of `MedConnect`.
+#[derive(Clone)]
+pub(crate) struct Cache {
+    inner: Arc<Backend>,
+    ttl: CacheTtl,
+}
+
+enum Backend {
+    Local(local::Local),
+    Shared(Arc<redis::Shared>),
+}
+
+impl Cache {
+    /// An in-process cache only (no `REDIS_URL`).
+    pub fn local(ttl: CacheTtl, capacity: u64) -> Self {
+        Self { inner: Arc::new(Backend::Local(local::Local::new(capacity, ttl.data.max(ttl.access)))), ttl }
+    }
+
+    /// Redis shared by every instance, with an in-process level in front. `namespace`
+    /// prefixes every key and the invalidation channel (tests share one Redis).
+    pub fn shared(
+        url: &str,
+        namespace: &str,
+        ttl: CacheTtl,
+        capacity: u64,
+        op_timeout: Duration,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Self> {
+        let shared = redis::Shared::connect(url, namespace, capacity, ttl.data.max(ttl.access), op_timeout, stop)?;
+        Ok(Self { inner: Arc::new(Backend::Shared(shared)), ttl })
+    }
+
+    fn ttl(&self, kind: Kind) -> Duration {
+        match kind {
+            Kind::Access => self.ttl.access,
+            Kind::Data => self.ttl.data,
+        }
+    }
+
+    /// The value of `entry` in `scope`: from the cache, or loaded (from PostgreSQL) and
+    /// stored if the scope did not change meanwhile. Loading errors pass through;
+    /// cache faults never do.
+    pub async fn get_or_load<T, F>(&self, scope: Scope, entry: &str, kind: Kind, load: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned,
+        F: AsyncFnOnce() -> Result<T>,
+    {
+        let scope_key = scope.key();
+        let looked_up = match &*self.inner {
+            Backend::Local(local) => Some(local.lookup(&scope_key, entry)),
+            Backend::Shared(shared) => shared.lookup(&scope_key, entry).await,
+        };
+        if let Some((_, Some(bytes))) = &looked_up {
+            if let Ok(value) = serde_json::from_slice(bytes) {
+                return Ok(value);
+            }
+        }
+        let value = load().await?;
+        if let Some((generation, _)) = looked_up {
+            if let Ok(bytes) = serde_json::to_vec(&value) {
+                let ttl = self.ttl(kind);
+                match &*self.inner {
+                    Backend::Local(local) => local.store(&scope_key, entry, generation, bytes, ttl),
+                    Backend::Shared(shared) => shared.store(&scope_key, entry, generation, bytes, ttl).await,
+                }
+            }
+        }
+        Ok(value)
+    }
+
+    /// Makes every entry of these scopes old, on every instance. Call it after the write
+    /// committed and before answering.
+    pub async fn bump(&self, scopes: &[Scope]) {
+        let keys: Vec<String> = scopes.iter().map(|s| s.key()).collect();
+        match &*self.inner {
+            Backend::Local(local) => local.bump(&keys),
+            Backend::Shared(shared) => shared.bump(&keys).await,
+        }
+    }
+
+    /// For `/ready`: `off` (in-process only), `ok`, or `degraded` (Redis unreachable:
+    /// requests go to PostgreSQL).
+    pub fn status(&self) -> CacheStatus {
+        match &*self.inner {
+            Backend::Local(_) => CacheStatus::Off,
+            Backend::Shared(shared) => shared.status(),
+        }
+    }
+
+    /// The Redis connection for shared counters, when Redis is configured.
+    pub(crate) fn redis(&self) -> Option<&redis::Shared> {
+        match &*self.inner {
+            Backend::Local(_) => None,
+            Backend::Shared(shared) => Some(shared),
+        }
+    }
+}
+
+/// One entry's full key: scope, generation, entry. Generations are part of the key, so an
+/// entry stored under an old generation is simply never looked up again.
+fn entry_key(scope_key: &str, generation: u64, entry: &str) -> String {
+    format!("{scope_key}:{generation}:{entry}")
+}
