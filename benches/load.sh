@@ -7,13 +7,16 @@
 #   MEDCONNECT_BIN=/tmp/old/medconnect LABEL=before benches/load.sh
 #
 # Environment: DURATION (10), ROUNDS (3), CONNS (64), POOL (10, the server's pool size),
-# DB_TRANSPORT (socket, as scripts/run connects, or tcp), MEDCONNECT_BIN (a server binary
-# to measure instead of this checkout's), LABEL.
+# DB_TRANSPORT (socket, as scripts/run connects, or tcp), CACHE (redis: a private Redis,
+# as scripts/run starts; off: MEDCONNECT_CACHE=off; stopped: REDIS_URL pointing at a
+# Redis that is down), MEDCONNECT_BIN (a server binary to measure instead of this
+# checkout's), LABEL.
 # Starts its own PostgreSQL (scripts/postgres.sh) and a fresh database per run; installs
 # wrk from Debian if it is missing. Prints a Markdown table; raw wrk lines go to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/postgres.sh
+source scripts/redis.sh
 DURATION="${DURATION:-10}"
 ROUNDS="${ROUNDS:-3}"
 CONNS="${CONNS:-64}"
@@ -44,6 +47,15 @@ else
 fi
 export MEDCONNECT_JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n=')"
 export MEDCONNECT_AUDIT_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n=')"
+case "${CACHE:-redis}" in
+    redis)
+        ensure_redis
+        export REDIS_URL="$MEDCONNECT_REDIS_URL" MEDCONNECT_CACHE_NAMESPACE="load-$LABEL-$$"
+        ;;
+    off) export MEDCONNECT_CACHE=off; unset REDIS_URL ;;
+    stopped) export REDIS_URL="redis://127.0.0.1:1/0" ;; # nothing listens there: refused at once
+    *) say "CACHE must be redis, off or stopped"; exit 2 ;;
+esac
 # Sign-in limits are raised so that the sign-in scenario measures argon2 work, not the throttle.
 export RUST_LOG=warn MEDCONNECT_DB_MAX_CONNECTIONS="$POOL" MEDCONNECT_LOGIN_MAX_FAILURES=1000 MEDCONNECT_ADDRESS_MAX_FAILURES=100000
 
@@ -84,6 +96,7 @@ PATIENT=$(api "http://127.0.0.1:$A/patients" -H "authorization: Bearer $DOCTOR" 
 ENTRY="{\"patient_id\":\"$PATIENT\",\"entry\":{\"kind\":\"observation\",\"code\":\"8480-6\",\"value\":128,\"unit\":\"mm[Hg]\"}}"
 for _ in $(seq 1 20); do api "http://127.0.0.1:$A/medical_data" -H "authorization: Bearer $DOCTOR" -d "$ENTRY" >/dev/null; done
 LOGIN_BODY="{\"email\":\"dr-in-care-$run@example.org\",\"password\":\"load doctor passphrase\"}"
+CHECK='{"drugs":["warfarin","aspirin","ibuprofen","simvastatin","clarithromycin","amlodipine","metformin","paracetamol","omeprazole","amiodarone"]}'
 
 # wrk_one PORT PATH CONNS [VAR=value...]: one wrk run; prints its RESULT line.
 wrk_one() {
@@ -156,6 +169,19 @@ results+=("$(scenario records-2 2 "/medical_data/$PATIENT?limit=20" TOKEN="$DOCT
 results+=("$(scenario add-entry-1 $A /medical_data TOKEN="$DOCTOR" METHOD=POST BODY="$ENTRY")")
 results+=("$(scenario add-entry-2 2 /medical_data TOKEN="$DOCTOR" METHOD=POST BODY="$ENTRY")")
 
+results+=("$(scenario interactions-1 $A /interactions/check TOKEN="$DOCTOR" METHOD=POST BODY="$CHECK")")
+results+=("$(scenario interactions-2 2 /interactions/check TOKEN="$DOCTOR" METHOD=POST BODY="$CHECK")")
+
+say "reads while 20 sign-ins per second run beside them"
+signins_log=$(mktemp)
+# Two connections, each pausing 70 ms after an answer that takes about 30 ms: about 20/s.
+(DURATION=$((DURATION * ROUNDS + 2)) wrk_one $B /login 2 METHOD=POST BODY="$LOGIN_BODY" PACE_MS=70 >"$signins_log" 2>/dev/null) &
+signins=$!
+sleep 1
+results+=("$(scenario patient-1-with-sign-ins $A "/patients/$PATIENT" TOKEN="$DOCTOR")")
+wait $signins
+signed_in=$(cat "$signins_log")
+
 say "reads while 50 refused requests per second arrive"
 refusals_log=$(mktemp)
 (DURATION=$((DURATION * ROUNDS + 2)) wrk_one $A "/patients/$PATIENT" 1 TOKEN="$STRANGER" PACE_MS=20 >"$refusals_log" 2>/dev/null) &
@@ -172,12 +198,13 @@ rss_b=$(awk '/VmHWM/ { print $2 }' "/proc/$pid_b/status")
 
 bare_rps=$(printf '%s\n' "${results[@]}" | awk '$1 == "bare" { print $2 }')
 echo
-echo "Load run '$LABEL' $(date -u +%Y-%m-%dT%H:%MZ): $CONNS connections, ${DURATION}s x $ROUNDS rounds (median), pool $POOL, database over ${DB_TRANSPORT:-socket}, $(nproc) CPUs"
+echo "Load run '$LABEL' $(date -u +%Y-%m-%dT%H:%MZ): $CONNS connections, ${DURATION}s x $ROUNDS rounds (median), pool $POOL, database over ${DB_TRANSPORT:-socket}, cache ${CACHE:-redis}, $(nproc) CPUs"
 echo
 echo "| scenario | req/s | × bare | p50 ms | p99 ms | 500s | 503s | 429s | CPU idle |"
 echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${results[@]}" | awk -v bare="$bare_rps" '{ printf "| %s | %.0f | %.3f | %s | %s | %s | %s | %s | %s %% |\n", $1, $2, $2 / bare, $3, $4, $5, $6, $7, $8 }'
 echo
+echo "Sign-ins alongside patient-1-with-sign-ins: $(echo "$signed_in" | field rps) per second, $(echo "$signed_in" | field ok) signed in, 503 $(echo "$signed_in" | field c503)"
 echo "Refused requests alongside patient-1-with-refusals: $(echo "$refused" | field rps) req/s, 4xx $(echo "$refused" | field c4xx), 500 $(echo "$refused" | field c500), 503 $(echo "$refused" | field c503)"
 echo "Peak RSS through the whole run: instance A $((rss_a / 1024)) MiB, instance B $((rss_b / 1024)) MiB"
 echo "PostgreSQL sessions waiting on a lock during patient-1 (mean of samples twice a second, first round): $(cat /tmp/load-lock-waiters)"

@@ -62,6 +62,9 @@ pub struct Config {
     pub cache_capacity: u64,
     /// The longest a Redis operation may take before the request goes to PostgreSQL.
     pub redis_timeout: Duration,
+    /// `MEDCONNECT_CACHE=off`: no cache at all, every read from PostgreSQL (measurements,
+    /// fault finding). On by default.
+    pub cache_enabled: bool,
 }
 
 impl Config {
@@ -85,6 +88,7 @@ impl Config {
             cache_ttl: crate::cache::CacheTtl { data: Duration::from_secs(300), access: Duration::from_secs(60) },
             cache_capacity: 10_000,
             redis_timeout: Duration::from_millis(100),
+            cache_enabled: true,
         }
     }
 
@@ -142,6 +146,7 @@ impl Config {
         config.hash_queue = usize::try_from(number("MEDCONNECT_HASH_QUEUE", queue, 1..=100_000)?).unwrap_or(16);
         config.audit_seal_within = Duration::from_millis(number("MEDCONNECT_AUDIT_SEAL_MS", 1000, 50..=3_600_000)?);
         config.redis_url = var("REDIS_URL");
+        config.cache_enabled = !var("MEDCONNECT_CACHE").is_some_and(|v| matches!(v.as_str(), "off" | "0" | "false"));
         if let Some(namespace) = var("MEDCONNECT_CACHE_NAMESPACE") {
             config.cache_namespace = namespace;
         }

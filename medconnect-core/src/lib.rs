@@ -108,6 +108,7 @@ impl MedConnect {
         let audit_writer = audit::writer::AuditWriter::start(audit_pool.clone(), 2);
         let (stop_background, stopped) = watch::channel(false);
         let cache = match &config.redis_url {
+            _ if !config.cache_enabled => cache::Cache::off(config.cache_ttl.clone()),
             Some(url) => cache::Cache::shared(
                 url,
                 &config.cache_namespace,

@@ -73,11 +73,18 @@ pub(crate) struct Cache {
 }
 
 enum Backend {
+    /// No caching at all (`MEDCONNECT_CACHE=off`): every read goes to PostgreSQL.
+    Off,
     Local(local::Local),
     Shared(Arc<redis::Shared>),
 }
 
 impl Cache {
+    /// No cache: for measuring, and for ruling the cache out when looking for a fault.
+    pub fn off(ttl: CacheTtl) -> Self {
+        Self { inner: Arc::new(Backend::Off), ttl }
+    }
+
     /// An in-process cache only (no `REDIS_URL`).
     pub fn local(ttl: CacheTtl, capacity: u64) -> Self {
         Self { inner: Arc::new(Backend::Local(local::Local::new(capacity, ttl.data.max(ttl.access)))), ttl }
@@ -114,6 +121,7 @@ impl Cache {
     {
         let scope_key = scope.key();
         let looked_up = match &*self.inner {
+            Backend::Off => None,
             Backend::Local(local) => Some(local.lookup(&scope_key, entry)),
             Backend::Shared(shared) => shared.lookup(&scope_key, entry).await,
         };
@@ -127,6 +135,7 @@ impl Cache {
             if let Ok(bytes) = serde_json::to_vec(&value) {
                 let ttl = self.ttl(kind);
                 match &*self.inner {
+                    Backend::Off => {}
                     Backend::Local(local) => local.store(&scope_key, entry, generation, bytes, ttl),
                     Backend::Shared(shared) => shared.store(&scope_key, entry, generation, bytes, ttl).await,
                 }
@@ -140,6 +149,7 @@ impl Cache {
     pub async fn bump(&self, scopes: &[Scope]) {
         let keys: Vec<String> = scopes.iter().map(|s| s.key()).collect();
         match &*self.inner {
+            Backend::Off => {}
             Backend::Local(local) => local.bump(&keys),
             Backend::Shared(shared) => shared.bump(&keys).await,
         }
@@ -149,7 +159,7 @@ impl Cache {
     /// requests go to PostgreSQL).
     pub fn status(&self) -> CacheStatus {
         match &*self.inner {
-            Backend::Local(_) => CacheStatus::Off,
+            Backend::Off | Backend::Local(_) => CacheStatus::Off,
             Backend::Shared(shared) => shared.status(),
         }
     }
@@ -157,7 +167,7 @@ impl Cache {
     /// The Redis connection for shared counters, when Redis is configured.
     pub(crate) fn redis(&self) -> Option<&redis::Shared> {
         match &*self.inner {
-            Backend::Local(_) => None,
+            Backend::Off | Backend::Local(_) => None,
             Backend::Shared(shared) => Some(shared),
         }
     }

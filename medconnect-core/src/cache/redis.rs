@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{self, Script};
 use deadpool_redis::{Config as PoolConfig, Pool, Runtime, Timeouts};
 use moka::sync::Cache as Moka;
@@ -92,6 +93,9 @@ struct Health {
 
 pub(crate) struct Shared {
     pool: Pool,
+    /// One multiplexed connection shared by every request (requests are pipelined on it);
+    /// taken from the pool, and replaced from it after a failure.
+    connection: Mutex<Option<MultiplexedConnection>>,
     namespace: String,
     channel: String,
     op_timeout: Duration,
@@ -115,7 +119,7 @@ impl Shared {
         stop: watch::Receiver<bool>,
     ) -> Result<Arc<Self>> {
         let mut config = PoolConfig::from_url(url);
-        let mut pool_config = deadpool_redis::PoolConfig::new(16);
+        let mut pool_config = deadpool_redis::PoolConfig::new(2);
         pool_config.timeouts = Timeouts { wait: Some(op_timeout), create: Some(op_timeout), recycle: Some(op_timeout) };
         config.pool = Some(pool_config);
         let pool = config
@@ -125,6 +129,7 @@ impl Shared {
             .map_err(|_| Error::invalid("REDIS_URL", "is not a Redis URL (redis://host:port/db)"))?;
         let shared = Arc::new(Self {
             pool,
+            connection: Mutex::new(None),
             namespace: namespace.to_owned(),
             channel: format!("{namespace}:invalidate"),
             op_timeout,
@@ -150,22 +155,27 @@ impl Shared {
 
     /// Runs one Redis operation with the timeout, through the circuit. `None`: Redis was
     /// not asked (circuit open) or failed; the caller goes to PostgreSQL.
-    async fn call<T>(
-        &self,
-        op: impl AsyncFnOnce(&mut deadpool_redis::Connection) -> redis::RedisResult<T>,
-    ) -> Option<T> {
+    async fn call<T>(&self, op: impl AsyncFnOnce(&mut MultiplexedConnection) -> redis::RedisResult<T>) -> Option<T> {
         if !self.usable().await {
             return None;
         }
         self.attempt(op).await
     }
 
-    async fn attempt<T>(
-        &self,
-        op: impl AsyncFnOnce(&mut deadpool_redis::Connection) -> redis::RedisResult<T>,
-    ) -> Option<T> {
+    async fn attempt<T>(&self, op: impl AsyncFnOnce(&mut MultiplexedConnection) -> redis::RedisResult<T>) -> Option<T> {
         let result = tokio::time::timeout(self.op_timeout, async {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+            let held = self.connection.lock().ok().and_then(|c| c.clone());
+            let mut conn = match held {
+                Some(conn) => conn,
+                None => {
+                    let pooled = self.pool.get().await.map_err(|e| e.to_string())?;
+                    let conn = deadpool_redis::Connection::take(pooled);
+                    if let Ok(mut held) = self.connection.lock() {
+                        *held = Some(conn.clone());
+                    }
+                    conn
+                }
+            };
             op(&mut conn).await.map_err(|e| e.to_string())
         })
         .await;
@@ -221,6 +231,10 @@ impl Shared {
     }
 
     fn failed(&self, why: &str) {
+        // The next attempt starts from a fresh connection.
+        if let Ok(mut held) = self.connection.lock() {
+            *held = None;
+        }
         if let Ok(mut health) = self.health.lock() {
             health.backoff = (health.backoff * 2).clamp(BACKOFF_FIRST, BACKOFF_MAX);
             if health.open_until.is_none() {
