@@ -33,7 +33,12 @@ impl Local {
     /// (current generation, the entry's bytes if cached under it).
     pub fn lookup(&self, scope_key: &str, entry: &str) -> (u64, Option<Arc<[u8]>>) {
         let generation = self.generation(scope_key);
-        (generation, self.entries.get(&entry_key(scope_key, generation, entry)))
+        (generation, self.get(scope_key, generation, entry))
+    }
+
+    /// The entry's bytes if cached under `generation`.
+    pub fn get(&self, scope_key: &str, generation: u64, entry: &str) -> Option<Arc<[u8]>> {
+        self.entries.get(&entry_key(scope_key, generation, entry))
     }
 
     /// Stores only if the scope is still at `generation`.

@@ -49,6 +49,29 @@ impl Scope {
     }
 }
 
+/// What one request knows of a scope. Pinning the generation of the first lookup means the
+/// request reads the scope as it stood at that moment, as one consistent state, and pays one
+/// round trip to Redis per scope rather than one per entry. A write acknowledged before the
+/// request began is always seen; one acknowledged while it runs is concurrent with it.
+pub(crate) struct ScopeView {
+    key: String,
+    pinned: Option<Pinned>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Pinned {
+    /// Entries are looked up under this generation.
+    At(u64),
+    /// The cache could not be used at the first lookup: the whole request goes to PostgreSQL.
+    Uncached,
+}
+
+impl ScopeView {
+    pub fn new(scope: Scope) -> Self {
+        Self { key: scope.key(), pinned: None }
+    }
+}
+
 /// How long entries live at most: security-sensitive ones (sessions, care relations) less.
 #[derive(Debug, Clone)]
 pub struct CacheTtl {
@@ -119,12 +142,31 @@ impl Cache {
         T: Serialize + DeserializeOwned,
         F: AsyncFnOnce() -> Result<T>,
     {
-        let scope_key = scope.key();
-        let looked_up = match &*self.inner {
-            Backend::Off => None,
-            Backend::Local(local) => Some(local.lookup(&scope_key, entry)),
-            Backend::Shared(shared) => shared.lookup(&scope_key, entry).await,
+        self.get_or_load_in(&mut ScopeView::new(scope), entry, kind, load).await
+    }
+
+    /// As [`Cache::get_or_load`], within a request's view of the scope: the first lookup
+    /// reads the scope's generation (with the entry, in one round trip); later ones are
+    /// served under that same generation without asking for it again.
+    pub async fn get_or_load_in<T, F>(&self, view: &mut ScopeView, entry: &str, kind: Kind, load: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned,
+        F: AsyncFnOnce() -> Result<T>,
+    {
+        let looked_up = match (view.pinned, &*self.inner) {
+            (Some(Pinned::Uncached), _) | (_, Backend::Off) => None,
+            (Some(Pinned::At(generation)), Backend::Local(local)) => {
+                Some((generation, local.get(&view.key, generation, entry)))
+            }
+            (Some(Pinned::At(generation)), Backend::Shared(shared)) => {
+                Some((generation, shared.get_at(&view.key, generation, entry).await))
+            }
+            (None, Backend::Local(local)) => Some(local.lookup(&view.key, entry)),
+            (None, Backend::Shared(shared)) => shared.lookup(&view.key, entry).await,
         };
+        if view.pinned.is_none() {
+            view.pinned = Some(looked_up.as_ref().map_or(Pinned::Uncached, |(g, _)| Pinned::At(*g)));
+        }
         if let Some((_, Some(bytes))) = &looked_up {
             if let Ok(value) = serde_json::from_slice(bytes) {
                 return Ok(value);
@@ -136,8 +178,8 @@ impl Cache {
                 let ttl = self.ttl(kind);
                 match &*self.inner {
                     Backend::Off => {}
-                    Backend::Local(local) => local.store(&scope_key, entry, generation, bytes, ttl),
-                    Backend::Shared(shared) => shared.store(&scope_key, entry, generation, bytes, ttl).await,
+                    Backend::Local(local) => local.store(&view.key, entry, generation, bytes, ttl),
+                    Backend::Shared(shared) => shared.store(&view.key, entry, generation, bytes, ttl).await,
                 }
             }
         }

@@ -40,11 +40,12 @@ const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// Current generation and, unless the caller already holds the entry under that
-/// generation, the entry's bytes. One round trip.
+/// generation, the entry's bytes and milliseconds left to live. One round trip.
 const LOOKUP: &str = r"
 local g = redis.call('GET', KEYS[1]) or '0'
-if g == ARGV[2] then return {g, false} end
-return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[3])}
+if g == ARGV[2] then return {g, false, 0} end
+local key = ARGV[1] .. g .. ':' .. ARGV[3]
+return {g, redis.call('GET', key), redis.call('PTTL', key)}
 ";
 
 /// Stores an entry only if its scope is still at the generation it was read under.
@@ -84,6 +85,24 @@ end
 return 1
 ";
 
+/// Entries one scope's slot holds at most (a patient's profile, care facts per caller,
+/// record pages, predictions): the oldest go first.
+const SLOT_ENTRIES: usize = 32;
+
+/// One scope's entries held in this process, all read or stored under `generation`.
+struct Slot {
+    generation: u64,
+    entries: Vec<Held>,
+}
+
+#[derive(Clone)]
+struct Held {
+    entry: Box<str>,
+    /// Entries do not outlive their time to live here either.
+    expires: Instant,
+    bytes: Arc<[u8]>,
+}
+
 struct Health {
     open_until: Option<Instant>,
     backoff: Duration,
@@ -99,8 +118,9 @@ pub(crate) struct Shared {
     namespace: String,
     channel: String,
     op_timeout: Duration,
-    /// Entry bytes by `scope:entry`, with the generation they were cached under.
-    local: Moka<String, (u64, Arc<[u8]>)>,
+    /// By scope: the entries this instance holds, all under one generation. A bump drops
+    /// the scope's slot in one step.
+    local: Moka<String, Arc<Slot>>,
     subscribed: Arc<AtomicBool>,
     health: Mutex<Health>,
     lookup: Script,
@@ -133,7 +153,11 @@ impl Shared {
             namespace: namespace.to_owned(),
             channel: format!("{namespace}:invalidate"),
             op_timeout,
-            local: Moka::builder().max_capacity(capacity).time_to_live(ttl).support_invalidation_closures().build(),
+            local: Moka::builder()
+                .max_capacity(capacity)
+                .weigher(|_, slot: &Arc<Slot>| 1 + slot.entries.len() as u32)
+                .time_to_live(ttl)
+                .build(),
             subscribed: Arc::new(AtomicBool::new(false)),
             health: Mutex::new(Health { open_until: None, backoff: Duration::ZERO, pending_bumps: HashSet::new() }),
             lookup: Script::new(LOOKUP),
@@ -261,7 +285,7 @@ impl Shared {
         // The generation this instance last saw the entry under, if it holds it.
         let held: Option<(u64, Arc<[u8]>)> = if local_level { self.held(scope_key, entry) } else { None };
         let believed = held.as_ref().map(|(g, _)| g.to_string()).unwrap_or_default();
-        let (generation, value): (String, Option<Vec<u8>>) = self
+        let (generation, value, left_ms): (String, Option<Vec<u8>>, i64) = self
             .call(async |conn| {
                 self.lookup
                     .key(self.generation_key(scope_key))
@@ -280,18 +304,61 @@ impl Shared {
         }
         let value: Option<Arc<[u8]>> = value.map(Into::into);
         if let (true, Some(bytes)) = (local_level, &value) {
-            self.hold(scope_key, entry, generation, bytes.clone());
+            self.hold(scope_key, entry, generation, bytes.clone(), lifetime_left(left_ms));
         }
         Some((generation, value))
     }
 
-    /// The entry as this instance holds it, with the generation it was cached under.
-    fn held(&self, scope_key: &str, entry: &str) -> Option<(u64, Arc<[u8]>)> {
-        self.local.get(&format!("{scope_key}:{entry}"))
+    /// The entry's bytes under `generation` (the one a request pinned): from this process,
+    /// else from Redis. `None` sends the caller to PostgreSQL.
+    pub async fn get_at(&self, scope_key: &str, generation: u64, entry: &str) -> Option<Arc<[u8]>> {
+        let local_level = self.subscribed.load(Ordering::Acquire);
+        if local_level {
+            if let Some((g, bytes)) = self.held(scope_key, entry) {
+                if g == generation {
+                    return Some(bytes);
+                }
+            }
+        }
+        let key = format!("{}{generation}:{entry}", self.entry_prefix(scope_key));
+        let (value, left_ms): (Option<Vec<u8>>, i64) =
+            self.call(async |conn| redis::pipe().get(&key).pttl(&key).query_async(conn).await).await?;
+        let bytes: Arc<[u8]> = value?.into();
+        if local_level {
+            self.hold(scope_key, entry, generation, bytes.clone(), lifetime_left(left_ms));
+        }
+        Some(bytes)
     }
 
-    fn hold(&self, scope_key: &str, entry: &str, generation: u64, bytes: Arc<[u8]>) {
-        self.local.insert(format!("{scope_key}:{entry}"), (generation, bytes));
+    /// The entry as this instance holds it, with the generation it was cached under.
+    fn held(&self, scope_key: &str, entry: &str) -> Option<(u64, Arc<[u8]>)> {
+        let slot = self.local.get(scope_key)?;
+        let now = Instant::now();
+        slot.entries.iter().find(|h| &*h.entry == entry && h.expires > now).map(|h| (slot.generation, h.bytes.clone()))
+    }
+
+    /// Keeps an entry read or stored under `generation`. A slot holds one generation: a
+    /// newer one replaces it, an older one is not kept.
+    fn hold(&self, scope_key: &str, entry: &str, generation: u64, bytes: Arc<[u8]>, ttl: Duration) {
+        let held = Held { entry: entry.into(), expires: Instant::now() + ttl, bytes };
+        self.local.entry_by_ref(scope_key).and_upsert_with(|current| {
+            let now = Instant::now();
+            match current.map(|e| e.into_value()) {
+                Some(slot) if slot.generation > generation => slot,
+                Some(slot) if slot.generation == generation => {
+                    let mut entries: Vec<Held> = slot
+                        .entries
+                        .iter()
+                        .filter(|h| h.expires > now && h.entry != held.entry)
+                        .take(SLOT_ENTRIES - 1)
+                        .cloned()
+                        .collect();
+                    entries.push(held.clone());
+                    Arc::new(Slot { generation, entries })
+                }
+                _ => Arc::new(Slot { generation, entries: vec![held.clone()] }),
+            }
+        });
     }
 
     pub async fn store(&self, scope_key: &str, entry: &str, generation: u64, bytes: Vec<u8>, ttl: Duration) {
@@ -311,7 +378,7 @@ impl Shared {
             })
             .await;
         if stored == Some(1) && self.subscribed.load(Ordering::Acquire) {
-            self.hold(scope_key, entry, generation, bytes.into());
+            self.hold(scope_key, entry, generation, bytes.into(), ttl);
         }
     }
 
@@ -319,12 +386,7 @@ impl Shared {
     /// and replayed before the cache is used again.
     pub async fn bump(&self, scope_keys: &[String]) {
         for key in scope_keys {
-            self.local
-                .invalidate_entries_if({
-                    let prefix = format!("{key}:");
-                    move |k, _| k.starts_with(&prefix)
-                })
-                .ok();
+            self.local.invalidate(key);
         }
         if !self.send_bumps(scope_keys).await {
             if let Ok(mut health) = self.health.lock() {
@@ -384,6 +446,11 @@ impl Shared {
     }
 }
 
+/// What Redis says is left of an entry's life (PTTL: negative when it has none or is gone).
+fn lifetime_left(ms: i64) -> Duration {
+    Duration::from_millis(ms.max(0) as u64)
+}
+
 /// Listens for bumps from every instance and drops the bumped scopes' entries from this
 /// process. While not subscribed (connecting, or the connection dropped), the in-process
 /// level is empty and unused.
@@ -412,8 +479,7 @@ async fn subscribe(client: redis::Client, shared: std::sync::Weak<Shared>, mut s
                                 let Some(s) = shared.upgrade() else { return };
                                 let payload: String = message.get_payload().unwrap_or_default();
                                 for scope in payload.split_whitespace() {
-                                    let prefix = format!("{scope}:");
-                                    s.local.invalidate_entries_if(move |k, _| k.starts_with(&prefix)).ok();
+                                    s.local.invalidate(scope);
                                 }
                             }
                             None => break,

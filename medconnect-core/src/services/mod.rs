@@ -37,7 +37,7 @@ use crate::MedConnect;
 use crate::audit::{AuditAction, AuditEvent};
 use crate::auth::Actor;
 use crate::auth::policy::{self, PatientAction};
-use crate::cache::{Kind, Scope};
+use crate::cache::{Kind, Scope, ScopeView};
 use crate::domain::PatientId;
 use crate::error::Result;
 use crate::store;
@@ -80,7 +80,7 @@ impl MedConnect {
     ) -> Result<T> {
         let event = AuditEvent::new(Some(actor), action.audited_as()).about(Some(patient));
         if !action.writes() {
-            self.allow_read(actor, patient, action, event).await?;
+            self.allow_read(actor, patient, action, event, &mut ScopeView::new(Scope::Patient(patient))).await?;
             let mut conn = self.pool().acquire().await?;
             let done = work(&mut conn).await?;
             drop(conn);
@@ -116,10 +116,12 @@ impl MedConnect {
         work: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
     ) -> Result<T> {
         let event = AuditEvent::new(Some(actor), action.audited_as()).about(Some(patient));
-        self.allow_read(actor, patient, action, event).await?;
+        // The policy's facts and the data are read under one generation of the patient.
+        let mut view = ScopeView::new(Scope::Patient(patient));
+        self.allow_read(actor, patient, action, event, &mut view).await?;
         let value = self
             .cache()
-            .get_or_load(Scope::Patient(patient), entry, Kind::Data, async || {
+            .get_or_load_in(&mut view, entry, Kind::Data, async || {
                 let mut conn = self.pool().acquire().await?;
                 work(&mut conn).await
             })
@@ -136,11 +138,12 @@ impl MedConnect {
         patient: PatientId,
         action: PatientAction,
         event: AuditEvent,
+        view: &mut ScopeView,
     ) -> Result<()> {
         let entry = format!("facts:{}", actor.user_id());
         let facts = self
             .cache()
-            .get_or_load(Scope::Patient(patient), &entry, Kind::Access, async || {
+            .get_or_load_in(view, &entry, Kind::Access, async || {
                 store::patients::facts(self.pool(), actor, patient, false).await
             })
             .await?;
