@@ -24,6 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             patient_id: patient,
             effective_at: None,
             entry: EntryInput::Observation { code: "8480-6".into(), value: 128.0, unit: "mm[Hg]".into() },
+            consultation_id: None,
         },
     )
     .await?;

@@ -65,6 +65,9 @@ pub struct Config {
     /// `MEDCONNECT_CACHE=off`: no cache at all, every read from PostgreSQL (measurements,
     /// fault finding). On by default.
     pub cache_enabled: bool,
+    /// How long a doctor keeps care of a patient after a consultation they accepted is
+    /// completed or cancelled (default 7 days).
+    pub consultation_grace: chrono::Duration,
 }
 
 impl Config {
@@ -89,6 +92,7 @@ impl Config {
             cache_capacity: 10_000,
             redis_timeout: Duration::from_millis(100),
             cache_enabled: true,
+            consultation_grace: chrono::Duration::days(7),
         }
     }
 
@@ -97,7 +101,8 @@ impl Config {
     /// `MEDCONNECT_ADDRESS_MAX_FAILURES`, `MEDCONNECT_SIGNUPS_PER_ADDRESS`,
     /// `MEDCONNECT_DB_MAX_CONNECTIONS`, `MEDCONNECT_DB_ACQUIRE_TIMEOUT_MS`, `MEDCONNECT_HASH_WORKERS`, `MEDCONNECT_HASH_QUEUE` and
     /// `MEDCONNECT_AUDIT_SEAL_MS`, `REDIS_URL`, `MEDCONNECT_CACHE_NAMESPACE`, `MEDCONNECT_CACHE_TTL_SECS`,
-    /// `MEDCONNECT_CACHE_ACCESS_TTL_SECS`, `MEDCONNECT_CACHE_CAPACITY` and `MEDCONNECT_REDIS_TIMEOUT_MS`.
+    /// `MEDCONNECT_CACHE_ACCESS_TTL_SECS`, `MEDCONNECT_CACHE_CAPACITY`, `MEDCONNECT_REDIS_TIMEOUT_MS` and
+    /// `MEDCONNECT_CONSULTATION_GRACE_HOURS`.
     ///
     /// Outside dev mode a missing or weak key is an error. In dev mode a weak key is
     /// accepted with a warning, and a missing one is replaced by a random key (tokens then
@@ -154,6 +159,8 @@ impl Config {
         config.cache_ttl.access = Duration::from_secs(number("MEDCONNECT_CACHE_ACCESS_TTL_SECS", 60, 1..=3_600)?);
         config.cache_capacity = number("MEDCONNECT_CACHE_CAPACITY", 10_000, 100..=10_000_000)?;
         config.redis_timeout = Duration::from_millis(number("MEDCONNECT_REDIS_TIMEOUT_MS", 100, 5..=10_000)?);
+        config.consultation_grace =
+            chrono::Duration::hours(whole(number("MEDCONNECT_CONSULTATION_GRACE_HOURS", 7 * 24, 0..=365 * 24)?));
         Ok(config)
     }
 }

@@ -30,6 +30,10 @@ pub enum Error {
     /// A uniqueness rule would be broken; the field says which when it is known.
     #[error("{}", match field { Some(f) => format!("`{f}` is already in use"), None => "the record conflicts with an existing one".to_owned() })]
     Conflict { field: Option<&'static str> },
+    /// The record's current status does not allow the change (a consultation already
+    /// completed cannot be cancelled); the message names the status.
+    #[error("the {what} is `{status}`: it cannot be {change} now")]
+    WrongState { what: &'static str, status: &'static str, change: &'static str },
     /// Too many attempts; retry after the given time.
     #[error("too many requests: retry in {} s", retry_after.as_secs().max(1))]
     RateLimited { retry_after: Duration },

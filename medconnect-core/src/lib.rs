@@ -40,6 +40,7 @@ pub mod ai;
 pub mod audit;
 pub mod auth;
 pub(crate) mod cache;
+mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -82,6 +83,9 @@ struct Inner {
     audit_keys: audit::chain::ChainKeys,
     audit_writer: audit::writer::AuditWriter,
     cache: cache::Cache,
+    clock: clock::Clock,
+    /// How long a doctor keeps care after a consultation they accepted has ended.
+    consultation_grace: chrono::Duration,
     /// Dropping it stops the background tasks (the sealer, the cache's subscriber).
     _stop_background: watch::Sender<bool>,
 }
@@ -132,6 +136,8 @@ impl MedConnect {
                 audit_keys,
                 audit_writer,
                 cache,
+                clock: clock::Clock::system(),
+                consultation_grace: config.consultation_grace,
                 _stop_background: stop_background,
             }),
         })
@@ -167,6 +173,14 @@ impl MedConnect {
 
     pub(crate) fn cache(&self) -> &cache::Cache {
         &self.inner.cache
+    }
+
+    pub(crate) fn clock(&self) -> &clock::Clock {
+        &self.inner.clock
+    }
+
+    pub(crate) fn consultation_grace(&self) -> chrono::Duration {
+        self.inner.consultation_grace
     }
 
     /// Where sign-in counters live: Redis when configured, PostgreSQL otherwise.

@@ -17,3 +17,8 @@ pub fn pool(app: &MedConnect) -> &PgPool {
 pub async fn seal_batch_then_die(app: &MedConnect) -> crate::Result<()> {
     sealer::seal_batch(app.pool(), app.audit_keys(), false).await.map(|_| ())
 }
+
+/// Moves the handle's clock forward: time-limited care ends without a test sleeping.
+pub fn advance_clock(app: &MedConnect, by: chrono::Duration) {
+    app.clock().advance(by);
+}

@@ -19,19 +19,38 @@ use poem_openapi::{LicenseObject, OpenApiService};
 
 use crate::api::predictions::PredictionsApi;
 use crate::api::{
-    accounts::AccountsApi, auth::AuthApi, doctors::DoctorsApi, health::HealthApi, interactions::InteractionsApi,
-    medical::MedicalApi, patients::PatientsApi,
+    accounts::AccountsApi, auth::AuthApi, consultations::ConsultationsApi, doctors::DoctorsApi, health::HealthApi,
+    interactions::InteractionsApi, medical::MedicalApi, patients::PatientsApi,
 };
 pub use crate::settings::HttpSettings;
 
 /// Every operation of the API, in the order the spec lists them.
-pub type AllApis =
-    (AuthApi, PatientsApi, DoctorsApi, MedicalApi, InteractionsApi, PredictionsApi, AccountsApi, HealthApi);
+pub type AllApis = (
+    AuthApi,
+    PatientsApi,
+    DoctorsApi,
+    MedicalApi,
+    ConsultationsApi,
+    InteractionsApi,
+    PredictionsApi,
+    AccountsApi,
+    HealthApi,
+);
 
 /// The OpenAPI service, for serving and for exporting the spec.
 pub fn openapi(public_url: &str) -> OpenApiService<AllApis, ()> {
     OpenApiService::new(
-        (AuthApi, PatientsApi, DoctorsApi, MedicalApi, InteractionsApi, PredictionsApi, AccountsApi, HealthApi),
+        (
+            AuthApi,
+            PatientsApi,
+            DoctorsApi,
+            MedicalApi,
+            ConsultationsApi,
+            InteractionsApi,
+            PredictionsApi,
+            AccountsApi,
+            HealthApi,
+        ),
         "MedConnect",
         env!("CARGO_PKG_VERSION"),
     )

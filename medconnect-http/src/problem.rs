@@ -74,7 +74,7 @@ impl ApiError {
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::Conflict { .. } | Error::WrongState { .. } => StatusCode::CONFLICT,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -88,6 +88,7 @@ impl ApiError {
             Error::Forbidden(why) => ("forbidden", why.to_string(), None),
             Error::Invalid { field, .. } => ("invalid-input", self.0.to_string(), Some(field.to_string())),
             Error::Conflict { field } => ("conflict", self.0.to_string(), field.map(str::to_owned)),
+            Error::WrongState { .. } => ("wrong-state", self.0.to_string(), Some("status".to_owned())),
             Error::RateLimited { .. } => ("rate-limited", self.0.to_string(), None),
             Error::Unavailable { dependency, .. } => {
                 tracing::warn!(dependency, "dependency unavailable");
@@ -143,7 +144,7 @@ const STATUSES: &[(u16, &str, &str, &str)] = &[
     ),
     (
         409,
-        "A unique field (e-mail, licence number) is already in use; `field` names it.",
+        "A unique field (e-mail, licence number) is already in use, or the record's status does not allow the change (type `/problems/wrong-state`, `field` is `status`, `detail` names the current status); `field` names it.",
         "conflict",
         "`email` is already in use",
     ),
@@ -215,6 +216,8 @@ error_sets! {
     PatientWriteErrors = [400, 401, 403, 404, 413, 415, 422, 503];
     /// Reference checks that touch no patient.
     ReferenceErrors = [400, 401, 413, 415, 422, 503];
+    /// A consultation: asked for, read, listed, or moved along its lifecycle.
+    ConsultationErrors = [400, 401, 403, 404, 409, 413, 415, 422, 503];
     /// Administration (accounts, the audit trail).
     AdminErrors = [400, 401, 403, 404, 422, 503];
 }

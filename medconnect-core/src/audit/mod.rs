@@ -44,6 +44,13 @@ pub enum AuditAction {
     AccountDeactivate,
     SessionRefreshReuse,
     AuditRead,
+    ConsultationRequest,
+    ConsultationRead,
+    ConsultationList,
+    ConsultationAccept,
+    ConsultationDecline,
+    ConsultationCancel,
+    ConsultationComplete,
 }
 
 impl AuditAction {
@@ -66,6 +73,13 @@ impl AuditAction {
             AuditAction::AccountDeactivate => "account.deactivate",
             AuditAction::SessionRefreshReuse => "session.refresh_reuse",
             AuditAction::AuditRead => "audit.read",
+            AuditAction::ConsultationRequest => "consultation.request",
+            AuditAction::ConsultationRead => "consultation.read",
+            AuditAction::ConsultationList => "consultation.list",
+            AuditAction::ConsultationAccept => "consultation.accept",
+            AuditAction::ConsultationDecline => "consultation.decline",
+            AuditAction::ConsultationCancel => "consultation.cancel",
+            AuditAction::ConsultationComplete => "consultation.complete",
         }
     }
 }

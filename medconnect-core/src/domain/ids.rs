@@ -57,3 +57,7 @@ id_type!(
     /// A medical entry.
     EntryId
 );
+id_type!(
+    /// A consultation a patient asked a doctor for.
+    ConsultationId
+);

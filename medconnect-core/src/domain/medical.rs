@@ -382,6 +382,9 @@ pub struct NewMedicalEntry {
     /// When the observation was made; defaults to now.
     pub effective_at: Option<DateTime<Utc>>,
     pub entry: EntryInput,
+    /// The consultation during which the doctor documents it: one of theirs with this
+    /// patient, accepted and not ended.
+    pub consultation_id: Option<super::ConsultationId>,
 }
 
 impl NewMedicalEntry {
@@ -411,6 +414,9 @@ pub struct MedicalEntry {
     /// True when the patient entered it themself.
     pub self_reported: bool,
     pub details: EntryDetails,
+    /// The consultation it was documented during, if any.
+    #[serde(default)]
+    pub consultation_id: Option<super::ConsultationId>,
 }
 
 #[cfg(test)]
@@ -504,6 +510,7 @@ mod tests {
             patient_id: PatientId::new(),
             effective_at: Some(Utc::now() + Duration::days(1)),
             entry: EntryInput::Note { text: "fine".into() },
+            consultation_id: None,
         };
         assert_eq!(field_of(entry.parse().unwrap_err()), "effective_at");
     }

@@ -1,6 +1,7 @@
 //! Validated domain types. Parse, don't validate: a value of these types is
 //! valid by construction, so the storage and service layers never re-check.
 
+mod consultation;
 mod ids;
 mod medical;
 mod person;
@@ -9,7 +10,11 @@ mod registry;
 mod role;
 mod text;
 
-pub use ids::{DoctorId, EntryId, PatientId, UserId};
+pub use consultation::{
+    CheckedConsultation, Consultation, ConsultationContent, ConsultationMode, ConsultationNote, ConsultationRecord,
+    ConsultationStatus, ConsultationTransition, NewConsultation, Reason, TimeWindow, check_appointment,
+};
+pub use ids::{ConsultationId, DoctorId, EntryId, PatientId, UserId};
 pub use medical::{
     AllergySeverity, DiagnosisStatus, EntryDetails, EntryInput, EntryKind, IcdCode, LoincCode, MedicalEntry,
     NewMedicalEntry,

@@ -127,4 +127,7 @@ pub struct Prediction {
     pub inputs: Vec<PredictionInput>,
     pub output: PredictionOutput,
     pub review: Option<Review>,
+    /// The consultation it was made during, if any.
+    #[serde(default)]
+    pub consultation_id: Option<super::ConsultationId>,
 }

@@ -60,7 +60,8 @@ pub struct DoctorContact {
     pub phone: Option<String>,
 }
 
-/// A doctor's care of a patient, active while `revoked_at` is empty.
+/// A doctor's care of a patient, active while `revoked_at` is empty: ongoing (granted
+/// through the care team), or time-limited through a consultation the doctor accepted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CareRelationship {
     pub doctor_id: DoctorId,
@@ -68,4 +69,18 @@ pub struct CareRelationship {
     pub granted_by: UserId,
     pub granted_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Time-limited care: the consultation it comes from.
+    #[serde(default)]
+    pub consultation_id: Option<super::ConsultationId>,
+    /// Time-limited care: when it ends. Absent while the consultation is still open (it
+    /// then ends at the consultation's end plus the grace period), and for ongoing care.
+    #[serde(default)]
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+impl CareRelationship {
+    /// Whether the care still holds at `now`.
+    pub fn holds_at(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.ends_at.is_none_or(|end| now < end)
+    }
 }

@@ -7,6 +7,7 @@ use crate::auth::policy::PatientAction;
 use crate::domain::{MedicalEntry, NewMedicalEntry, PatientId, Role};
 use crate::error::{Error, Result};
 use crate::pagination::{Page, PageRequest};
+use crate::store::consultations;
 use crate::store::medical::{self, EntryFilter};
 
 #[derive(Debug, Clone, Default)]
@@ -19,11 +20,16 @@ impl MedConnect {
     /// Adds an entry: a doctor for a patient in their care, or a patient for themself
     /// (marked self-reported).
     pub async fn add_medical_entry(&self, actor: &Actor, new: NewMedicalEntry) -> Result<MedicalEntry> {
+        let consultation = new.consultation_id;
         let (patient, effective_at, details) = new.parse()?;
         let self_reported = actor.role() == Role::Patient;
         self.with_patient(actor, patient, PatientAction::AddRecord, async |tx| {
+            if let Some(consultation) = consultation {
+                consultations::check_documenting(&mut *tx, consultation, patient, actor).await?;
+            }
+            let author = actor.user_id();
             let entry =
-                medical::insert(&mut *tx, patient, effective_at, actor.user_id(), self_reported, &details).await?;
+                medical::insert(&mut *tx, patient, effective_at, author, self_reported, &details, consultation).await?;
             Ok(Done::on(entry.id.0, entry))
         })
         .await

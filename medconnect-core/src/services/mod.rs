@@ -14,6 +14,7 @@
 
 mod accounts;
 mod audit;
+mod consultations;
 mod doctors;
 mod interactions;
 mod medical;
@@ -22,6 +23,7 @@ mod predictions;
 
 pub use crate::store::medical::EntryFilter;
 pub use accounts::NewAdmin;
+pub use consultations::{ConsultationChange, ConsultationFilter, ConsultationQuery};
 pub use doctors::{DoctorQuery, NewDoctor};
 pub use interactions::MAX_DRUGS;
 pub use medical::EntryQuery;
@@ -91,7 +93,7 @@ impl MedConnect {
         let mut tx = conn.begin().await?;
         // Writes decide on the database's facts, never the cache's, with the relation locked.
         let facts = store::patients::facts(&mut *tx, actor, patient, true).await?;
-        if let Err(refusal) = policy::authorize(policy::relation(actor, patient, facts), action) {
+        if let Err(refusal) = policy::authorize(policy::relation(actor, patient, facts, self.clock().now()), action) {
             tx.rollback().await?;
             store::audit::insert_one(&mut *conn, &event.denied().into_row(self.audit_keys())).await?;
             return Err(refusal);
@@ -147,7 +149,7 @@ impl MedConnect {
                 store::patients::facts(self.pool(), actor, patient, false).await
             })
             .await?;
-        if let Err(refusal) = policy::authorize(policy::relation(actor, patient, facts), action) {
+        if let Err(refusal) = policy::authorize(policy::relation(actor, patient, facts, self.clock().now()), action) {
             store::audit::insert_one(self.pool(), &event.denied().into_row(self.audit_keys())).await?;
             return Err(refusal);
         }

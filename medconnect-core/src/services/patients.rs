@@ -157,7 +157,8 @@ impl MedConnect {
         };
         let rows = self
             .audited_read(actor, AuditAction::PatientList, async |conn| {
-                patients::list(&mut *conn, scope_of_list, name.as_ref().map(AsRef::as_ref), after, limit).await
+                let name = name.as_ref().map(AsRef::as_ref);
+                patients::list(&mut *conn, scope_of_list, name, after, limit, self.clock().now()).await
             })
             .await?;
         Ok(self.cursors().page(&scope, rows, limit, patients::list_key))
@@ -165,10 +166,14 @@ impl MedConnect {
 
     /// The patient's active care team.
     pub async fn care_team(&self, actor: &Actor, patient: PatientId) -> Result<Vec<CareRelationship>> {
-        self.read_patient(actor, patient, PatientAction::ReadCareTeam, "care-team", async |conn| {
-            care::team(&mut *conn, patient).await
-        })
-        .await
+        let team: Vec<CareRelationship> = self
+            .read_patient(actor, patient, PatientAction::ReadCareTeam, "care-team", async |conn| {
+                care::team(&mut *conn, patient, self.clock().now()).await
+            })
+            .await?;
+        // Time-limited care that has ended since the team was read (or cached) is not care.
+        let now = self.clock().now();
+        Ok(team.into_iter().filter(|c| c.holds_at(now)).collect())
     }
 
     /// Gives a doctor care of a patient (the patient themself or an administrator).

@@ -16,7 +16,7 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use crate::pagination::{Page, PageRequest};
 use crate::store::predictions::{self, NewPrediction};
-use crate::store::{medical, patients};
+use crate::store::{consultations, medical, patients};
 
 /// A request for decision support on one patient.
 #[derive(Debug, Clone)]
@@ -27,6 +27,9 @@ pub struct PredictRequest {
     pub proposed_drug: Option<String>,
     /// For risk kinds: explicit input values (feature name, value) that win over the record.
     pub inputs: Vec<(String, f64)>,
+    /// The consultation it is made during: one of the doctor's with this patient, accepted
+    /// and not ended.
+    pub consultation_id: Option<crate::domain::ConsultationId>,
 }
 
 fn from_entry(name: &str, value: String, entry: &MedicalEntry) -> PredictionInput {
@@ -79,6 +82,9 @@ impl MedConnect {
             return Err(Error::invalid("inputs", "apply only to the risk kinds"));
         }
         self.with_patient(actor, patient, PatientAction::RequestPrediction, async |tx| {
+            if let Some(consultation) = request.consultation_id {
+                consultations::check_documenting(&mut *tx, consultation, patient, actor).await?;
+            }
             let kinds = [
                 EntryKind::Observation,
                 EntryKind::LabResult,
@@ -154,6 +160,7 @@ impl MedConnect {
                     model_version: &model_version,
                     inputs: &inputs,
                     output: &output,
+                    consultation: request.consultation_id,
                 },
             )
             .await?;

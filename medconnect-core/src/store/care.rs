@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use crate::domain::{CareRelationship, DoctorId, PatientId, UserId};
+use crate::domain::{CareRelationship, ConsultationId, DoctorId, PatientId, UserId};
 use crate::error::Result;
 
 #[derive(sqlx::FromRow)]
@@ -14,6 +14,8 @@ struct CareRow {
     granted_by: Uuid,
     granted_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
+    consultation_id: Option<Uuid>,
+    ends_at: Option<DateTime<Utc>>,
 }
 
 impl From<CareRow> for CareRelationship {
@@ -24,6 +26,8 @@ impl From<CareRow> for CareRelationship {
             granted_by: UserId(r.granted_by),
             granted_at: r.granted_at,
             revoked_at: r.revoked_at,
+            consultation_id: r.consultation_id.map(ConsultationId),
+            ends_at: r.ends_at,
         }
     }
 }
@@ -38,7 +42,8 @@ pub async fn grant(
     let inserted: Option<CareRow> = sqlx::query_as(
         "insert into care_relationships (id, doctor_id, patient_id, granted_by) values ($1, $2, $3, $4)
          on conflict (doctor_id, patient_id) where revoked_at is null do nothing
-         returning doctor_id, patient_id, granted_by, granted_at, revoked_at",
+         returning doctor_id, patient_id, granted_by, granted_at, revoked_at,
+                   null::uuid as consultation_id, null::timestamptz as ends_at",
     )
     .bind(Uuid::new_v4())
     .bind(doctor.0)
@@ -50,8 +55,9 @@ pub async fn grant(
         Some(row) => Ok(row.into()),
         None => {
             let row: CareRow = sqlx::query_as(
-                "select doctor_id, patient_id, granted_by, granted_at, revoked_at from care_relationships
-                 where doctor_id = $1 and patient_id = $2 and revoked_at is null",
+                "select doctor_id, patient_id, granted_by, granted_at, revoked_at,
+                        null::uuid as consultation_id, null::timestamptz as ends_at
+                 from care_relationships where doctor_id = $1 and patient_id = $2 and revoked_at is null",
             )
             .bind(doctor.0)
             .bind(patient.0)
@@ -76,13 +82,24 @@ pub async fn revoke(db: impl PgExecutor<'_>, doctor: DoctorId, patient: PatientI
     Ok(done.rows_affected() > 0)
 }
 
-/// The patient's active care team.
-pub async fn team(db: impl PgExecutor<'_>, patient: PatientId) -> Result<Vec<CareRelationship>> {
+/// The patient's active care team at `now`: ongoing care, then time-limited care through
+/// consultations (open, or ended with care left). The caller drops what has ended by the
+/// time it answers.
+pub async fn team(db: impl PgExecutor<'_>, patient: PatientId, now: DateTime<Utc>) -> Result<Vec<CareRelationship>> {
     let rows: Vec<CareRow> = sqlx::query_as(
-        "select doctor_id, patient_id, granted_by, granted_at, revoked_at from care_relationships
-         where patient_id = $1 and revoked_at is null order by granted_at, id",
+        "select doctor_id, patient_id, granted_by, granted_at, revoked_at, consultation_id, ends_at from (
+             select doctor_id, patient_id, granted_by, granted_at, revoked_at,
+                    null::uuid as consultation_id, null::timestamptz as ends_at, 0 as basis, id
+             from care_relationships where patient_id = $1 and revoked_at is null
+             union all
+             select k.doctor_id, k.patient_id, coalesce(p.user_id, k.doctor_id), k.accepted_at, null,
+                    k.id, k.care_until, 1, k.id
+             from consultations k join patients p on p.id = k.patient_id
+             where k.patient_id = $1 and (k.status = 'accepted' or k.care_until > $2)
+         ) team order by basis, granted_at, id",
     )
     .bind(patient.0)
+    .bind(now)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Into::into).collect())

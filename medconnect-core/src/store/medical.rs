@@ -5,7 +5,7 @@ use sqlx::PgExecutor;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::domain::{EntryDetails, EntryId, EntryKind, MedicalEntry, PatientId, UserId};
+use crate::domain::{ConsultationId, EntryDetails, EntryId, EntryKind, MedicalEntry, PatientId, UserId};
 use crate::error::Result;
 
 #[derive(sqlx::FromRow)]
@@ -17,6 +17,7 @@ struct EntryRow {
     author_id: Uuid,
     self_reported: bool,
     details: Json<EntryDetails>,
+    consultation_id: Option<Uuid>,
 }
 
 impl From<EntryRow> for MedicalEntry {
@@ -29,6 +30,7 @@ impl From<EntryRow> for MedicalEntry {
             author_id: UserId(r.author_id),
             self_reported: r.self_reported,
             details: r.details.0,
+            consultation_id: r.consultation_id.map(ConsultationId),
         }
     }
 }
@@ -36,7 +38,7 @@ impl From<EntryRow> for MedicalEntry {
 /// The selected columns, as a macro so that queries stay `&'static str`.
 macro_rules! columns {
     () => {
-        "id, patient_id, effective_at, recorded_at, author_id, self_reported, details"
+        "id, patient_id, effective_at, recorded_at, author_id, self_reported, details, consultation_id"
     };
 }
 
@@ -47,10 +49,11 @@ pub async fn insert(
     author: UserId,
     self_reported: bool,
     details: &EntryDetails,
+    consultation: Option<ConsultationId>,
 ) -> Result<MedicalEntry> {
     let (code, value, unit) = details.projection();
-    let sql = concat!("insert into medical_entries (id, patient_id, kind, effective_at, author_id, self_reported, code, value, unit, details)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning ", columns!());
+    let sql = concat!("insert into medical_entries (id, patient_id, kind, effective_at, author_id, self_reported, code, value, unit, details, consultation_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning ", columns!());
     let row: EntryRow = sqlx::query_as(sql)
         .bind(Uuid::new_v4())
         .bind(patient.0)
@@ -62,6 +65,7 @@ pub async fn insert(
         .bind(value)
         .bind(unit)
         .bind(Json(details))
+        .bind(consultation.map(|c| c.0))
         .fetch_one(db)
         .await?;
     Ok(row.into())
@@ -127,5 +131,26 @@ pub async fn of_kinds(db: impl PgExecutor<'_>, patient: PatientId, kinds: &[Entr
          order by effective_at desc, id desc"
     );
     let rows: Vec<EntryRow> = sqlx::query_as(sql).bind(patient.0).bind(kinds).fetch_all(db).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// The entries with these ids in the patient's record, oldest first (ids of other
+/// patients' entries find nothing).
+pub async fn by_ids(db: impl PgExecutor<'_>, patient: PatientId, ids: &[EntryId]) -> Result<Vec<MedicalEntry>> {
+    let ids: Vec<Uuid> = ids.iter().map(|e| e.0).collect();
+    let sql = concat!(
+        "select ",
+        columns!(),
+        " from medical_entries where patient_id = $1 and id = any($2) order by effective_at, id"
+    );
+    let rows: Vec<EntryRow> = sqlx::query_as(sql).bind(patient.0).bind(ids).fetch_all(db).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// The entries documented during a consultation, oldest first.
+pub async fn of_consultation(db: impl PgExecutor<'_>, consultation: ConsultationId) -> Result<Vec<MedicalEntry>> {
+    let sql =
+        concat!("select ", columns!(), " from medical_entries where consultation_id = $1 order by effective_at, id");
+    let rows: Vec<EntryRow> = sqlx::query_as(sql).bind(consultation.0).fetch_all(db).await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }

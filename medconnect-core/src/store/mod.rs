@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod care;
+pub mod consultations;
 pub mod doctors;
 pub mod medical;
 pub mod patients;

@@ -127,6 +127,7 @@ pub async fn list(
     name: Option<&str>,
     after: Option<ListKey>,
     limit: u32,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Patient>> {
     let (doctor, only) = match scope {
         Scope::All => (None, None),
@@ -137,8 +138,12 @@ pub async fn list(
         "select ",
         columns!(),
         " from patients p
-         where ($1::uuid is null or exists (select 1 from care_relationships c
-                 where c.patient_id = p.id and c.doctor_id = $1 and c.revoked_at is null))
+         where ($1::uuid is null
+                or exists (select 1 from care_relationships c
+                           where c.patient_id = p.id and c.doctor_id = $1 and c.revoked_at is null)
+                or exists (select 1 from consultations k
+                           where k.patient_id = p.id and k.doctor_id = $1
+                             and (k.status = 'accepted' or k.care_until > $6)))
            and ($2::uuid is null or p.id = $2)
            and ($3::text is null or strpos(lower(p.given_name || ' ' || p.family_name), lower($3)) > 0
                 or strpos(lower(p.family_name || ' ' || p.given_name), lower($3)) > 0)
@@ -153,6 +158,7 @@ pub async fn list(
         .bind(name)
         .bind(after)
         .bind(i64::from(limit) + 1)
+        .bind(now)
         .fetch_all(db)
         .await?;
     rows.into_iter().map(Patient::try_from).collect()
@@ -162,17 +168,28 @@ pub async fn list(
 /// relationship found is locked (`for share`) until the transaction ends, so a concurrent
 /// revoke waits for the write that relied on it, or the write sees the revoke.
 pub async fn facts(db: impl PgExecutor<'_>, actor: &Actor, patient: PatientId, lock: bool) -> Result<PatientFacts> {
+    // Locking for a write holds the care row and an open consultation's row, so that a
+    // concurrent revoke, cancel or completion waits for the write (or the write sees it).
+    // Ended consultations cannot change again: their end needs no lock.
     let sql = if lock {
         "select exists (select 1 from patients where id = $1),
                 exists (select 1 from care_relationships
-                        where patient_id = $1 and doctor_id = $2 and revoked_at is null for share)"
+                        where patient_id = $1 and doctor_id = $2 and revoked_at is null for share),
+                exists (select 1 from consultations
+                        where patient_id = $1 and doctor_id = $2 and status = 'accepted' for share),
+                (select max(care_until) from consultations
+                  where patient_id = $1 and doctor_id = $2 and care_until is not null)"
     } else {
         "select exists (select 1 from patients where id = $1),
                 exists (select 1 from care_relationships
-                        where patient_id = $1 and doctor_id = $2 and revoked_at is null)"
+                        where patient_id = $1 and doctor_id = $2 and revoked_at is null),
+                exists (select 1 from consultations
+                        where patient_id = $1 and doctor_id = $2 and status = 'accepted'),
+                (select max(care_until) from consultations
+                  where patient_id = $1 and doctor_id = $2 and care_until is not null)"
     };
     let doctor = actor.doctor_id().map(|d| d.0);
-    let (patient_exists, actor_in_care): (bool, bool) =
+    let (patient_exists, actor_in_care, consultation_open, consultation_care_until) =
         sqlx::query_as(sql).bind(patient.0).bind(doctor).fetch_one(db).await?;
-    Ok(PatientFacts { patient_exists, actor_in_care })
+    Ok(PatientFacts { patient_exists, actor_in_care, consultation_open, consultation_care_until })
 }

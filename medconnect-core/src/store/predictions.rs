@@ -5,7 +5,9 @@ use sqlx::PgExecutor;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::domain::{PatientId, Prediction, PredictionInput, PredictionKind, PredictionOutput, Review, UserId};
+use crate::domain::{
+    ConsultationId, PatientId, Prediction, PredictionInput, PredictionKind, PredictionOutput, Review, UserId,
+};
 use crate::error::{Error, Result};
 
 #[derive(sqlx::FromRow)]
@@ -22,6 +24,7 @@ struct PredictionRow {
     reviewed_by: Option<Uuid>,
     reviewed_at: Option<DateTime<Utc>>,
     review_comment: Option<String>,
+    consultation_id: Option<Uuid>,
 }
 
 impl TryFrom<PredictionRow> for Prediction {
@@ -44,6 +47,7 @@ impl TryFrom<PredictionRow> for Prediction {
             inputs: r.inputs.0,
             output: r.output.0,
             review,
+            consultation_id: r.consultation_id.map(ConsultationId),
         })
     }
 }
@@ -51,7 +55,7 @@ impl TryFrom<PredictionRow> for Prediction {
 macro_rules! columns {
     () => {
         "id, patient_id, kind, created_at, requested_by, model_name, model_version, inputs, output,
-         reviewed_by, reviewed_at, review_comment"
+         reviewed_by, reviewed_at, review_comment, consultation_id"
     };
 }
 
@@ -64,12 +68,13 @@ pub struct NewPrediction<'a> {
     pub model_version: &'a str,
     pub inputs: &'a [PredictionInput],
     pub output: &'a PredictionOutput,
+    pub consultation: Option<ConsultationId>,
 }
 
 pub async fn insert(db: impl PgExecutor<'_>, p: &NewPrediction<'_>) -> Result<Prediction> {
     let sql = concat!(
-        "insert into predictions (id, patient_id, kind, requested_by, model_name, model_version, inputs, output)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning ",
+        "insert into predictions (id, patient_id, kind, requested_by, model_name, model_version, inputs, output, consultation_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning ",
         columns!()
     );
     let row: PredictionRow = sqlx::query_as(sql)
@@ -81,6 +86,7 @@ pub async fn insert(db: impl PgExecutor<'_>, p: &NewPrediction<'_>) -> Result<Pr
         .bind(p.model_version)
         .bind(Json(p.inputs))
         .bind(Json(p.output))
+        .bind(p.consultation.map(|c| c.0))
         .fetch_one(db)
         .await?;
     row.try_into()
@@ -145,4 +151,11 @@ pub async fn latest_probabilities(db: impl PgExecutor<'_>, patient: PatientId) -
     .bind(patient.0)
     .fetch_all(db)
     .await?)
+}
+
+/// The predictions made during a consultation, oldest first.
+pub async fn of_consultation(db: impl PgExecutor<'_>, consultation: ConsultationId) -> Result<Vec<Prediction>> {
+    let sql = concat!("select ", columns!(), " from predictions where consultation_id = $1 order by created_at, id");
+    let rows: Vec<PredictionRow> = sqlx::query_as(sql).bind(consultation.0).fetch_all(db).await?;
+    rows.into_iter().map(TryInto::try_into).collect()
 }

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use medconnect_core::MedConnect;
 use medconnect_core::domain::{
-    AllergySeverity, DiagnosisStatus, EntryDetails, EntryInput, EntryKind, MedicalEntry, NewMedicalEntry, PatientId,
+    AllergySeverity, ConsultationId, DiagnosisStatus, EntryDetails, EntryInput, EntryKind, MedicalEntry,
+    NewMedicalEntry, PatientId,
 };
 use medconnect_core::services::{EntryFilter, EntryQuery};
 use poem::web::Data;
@@ -255,6 +256,9 @@ pub struct NewEntryRequest {
     /// When it was observed or happened; defaults to now, never in the future.
     pub effective_at: Option<DateTime<Utc>>,
     pub entry: Entry,
+    /// The consultation you document it during: one of yours with this patient, accepted
+    /// and not ended. `GET /consultations/{id}` then lists it.
+    pub consultation_id: Option<Uuid>,
 }
 
 impl poem_openapi::types::Example for NewEntryRequest {
@@ -262,6 +266,7 @@ impl poem_openapi::types::Example for NewEntryRequest {
         Self {
             patient_id: uuid::uuid!("6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a13"),
             effective_at: None,
+            consultation_id: None,
             entry: Entry::Observation(Observation {
                 kind: EntryKindView::Observation,
                 code: "8480-6".into(),
@@ -285,6 +290,8 @@ pub struct EntryView {
     /// True when the patient entered it themself.
     pub self_reported: bool,
     pub entry: Entry,
+    /// The consultation it was documented during, if any.
+    pub consultation_id: Option<Uuid>,
 }
 
 impl From<MedicalEntry> for EntryView {
@@ -297,6 +304,7 @@ impl From<MedicalEntry> for EntryView {
             author_id: e.author_id.0,
             self_reported: e.self_reported,
             entry: e.details.into(),
+            consultation_id: e.consultation_id.map(|c| c.0),
         }
     }
 }
@@ -330,6 +338,7 @@ impl MedicalApi {
             patient_id: PatientId(body.patient_id),
             effective_at: body.effective_at,
             entry: body.entry.into(),
+            consultation_id: body.consultation_id.map(ConsultationId),
         };
         let entry = app.add_medical_entry(&auth.0, new).await?;
         Ok(EntryCreated::Created(Json(entry.into())))

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod consultations;
 pub mod doctors;
 pub mod health;
 pub mod interactions;
@@ -28,6 +29,8 @@ pub enum ApiTags {
     Doctors,
     /// Patients' medical records.
     MedicalData,
+    /// Consultations a patient asks doctors for, and the care they give.
+    Consultations,
     /// Drug interactions, treatment options and stored predictions.
     DecisionSupport,
     /// Account administration and the audit trail.

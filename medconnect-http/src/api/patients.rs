@@ -167,15 +167,23 @@ impl From<Patient> for PatientView {
 
 page_of!(PatientPage, PatientView, "A page of patients, by family name.");
 
-/// A doctor's care of a patient.
+/// A doctor's care of a patient: ongoing (granted through the care team) or time-limited
+/// (through a consultation the doctor accepted: `consultation_id` says which).
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none, rename = "CareRelationship")]
 pub struct CareView {
     pub doctor_id: Uuid,
     pub patient_id: Uuid,
+    /// Who granted it: for time-limited care, the patient who asked for the consultation.
     pub granted_by: Uuid,
+    /// For time-limited care: when the doctor accepted the consultation.
     pub granted_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Time-limited care: the consultation it comes from.
+    pub consultation_id: Option<Uuid>,
+    /// Time-limited care: when it ends. Absent while the consultation is still open; it
+    /// then ends when the consultation is completed or cancelled, plus the grace period.
+    pub ends_at: Option<DateTime<Utc>>,
 }
 
 impl From<CareRelationship> for CareView {
@@ -186,6 +194,8 @@ impl From<CareRelationship> for CareView {
             granted_by: c.granted_by.0,
             granted_at: c.granted_at,
             revoked_at: c.revoked_at,
+            consultation_id: c.consultation_id.map(|c| c.0),
+            ends_at: c.ends_at,
         }
     }
 }

@@ -6,7 +6,9 @@ use medconnect_core::ai::risk::predict::{RiskBand, RiskResult};
 use medconnect_core::ai::treatment::{
     Candidate, Indication, NotEvaluated, OptionStatus, Reason, ReasonKind, TreatmentOption, TreatmentPlan,
 };
-use medconnect_core::domain::{InputSource, PatientId, Prediction, PredictionInput, PredictionKind, PredictionOutput};
+use medconnect_core::domain::{
+    ConsultationId, InputSource, PatientId, Prediction, PredictionInput, PredictionKind, PredictionOutput,
+};
 use medconnect_core::services::PredictRequest;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -53,6 +55,9 @@ pub struct PredictBody {
     /// With a risk kind: input values that win over the record, by feature name
     /// (see the model cards), such as `{"sysBP": 150}`.
     pub inputs: Option<std::collections::HashMap<String, f64>>,
+    /// The consultation it is made during: one of yours with this patient, accepted and
+    /// not ended. `GET /consultations/{id}` then lists it.
+    pub consultation_id: Option<Uuid>,
 }
 
 /// Where an input of a prediction came from.
@@ -381,6 +386,8 @@ pub struct PredictionView {
     pub inputs: Vec<InputView>,
     pub output: OutputView,
     pub review: Option<ReviewView>,
+    /// The consultation it was made during, if any.
+    pub consultation_id: Option<Uuid>,
 }
 
 impl From<Prediction> for PredictionView {
@@ -399,6 +406,7 @@ impl From<Prediction> for PredictionView {
                 reviewed_at: r.reviewed_at,
                 comment: r.comment,
             }),
+            consultation_id: p.consultation_id.map(|c| c.0),
         }
     }
 }
@@ -426,6 +434,7 @@ impl poem_openapi::types::Example for PredictBody {
             kind: KindView::CardiovascularRisk,
             proposed_drug: None,
             inputs: None,
+            consultation_id: None,
         }
     }
 }
@@ -461,6 +470,7 @@ impl PredictionsApi {
             kind: body.kind.into(),
             proposed_drug: body.proposed_drug,
             inputs: body.inputs.unwrap_or_default().into_iter().collect(),
+            consultation_id: body.consultation_id.map(ConsultationId),
         };
         Ok(PredictionCreated::Created(Json(app.predict(&auth.0, request).await?.into())))
     }

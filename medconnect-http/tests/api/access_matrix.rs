@@ -41,6 +41,10 @@ struct World {
     deactivated_s: Session,
     spare_account: Uuid,
     prediction: Uuid,
+    /// A consultation the patient asked the doctor in care for.
+    consultation: Uuid,
+    /// The consultation made for the current call of a row that changes one.
+    fresh: std::sync::Mutex<Uuid>,
 }
 
 impl World {
@@ -60,8 +64,11 @@ impl World {
         assert_eq!(reply.status, 200);
         let body = json!({ "patient_id": patient, "kind": "drug_interactions" });
         let prediction = app.post("/predict", Some(&doctor_s.access), body).await.id();
+        let consultation = app.post("/consultations", Some(&patient_s.access), consultation_request(doctor)).await.id();
         World {
             prediction,
+            consultation,
+            fresh: std::sync::Mutex::new(Uuid::nil()),
             patient,
             patient_s,
             other_s,
@@ -88,6 +95,23 @@ impl World {
         })
     }
 
+    /// A new consultation of the patient with the doctor in care, in the state asked for.
+    async fn make_fresh(&self, state: Fresh) {
+        let body = consultation_request(self.doctor);
+        let id = self.app.post("/consultations", Some(&self.patient_s.access), body).await.id();
+        if state == Fresh::Accepted {
+            let accept = json!({ "scheduled_for": chrono::Utc::now() + chrono::Duration::days(1) });
+            let reply =
+                self.app.post(&format!("/consultations/{id}/accept"), Some(&self.doctor_s.access), accept).await;
+            assert_eq!(reply.status, 200);
+        }
+        *self.fresh.lock().expect("lock") = id;
+    }
+
+    fn fresh(&self) -> Uuid {
+        *self.fresh.lock().expect("lock")
+    }
+
     /// Puts the spare doctor in the patient's care (for rows that revoke it).
     async fn ensure_spare_in_care(&self) {
         let path = format!("/patients/{}/care-team/{}", self.patient, self.spare_doctor);
@@ -111,11 +135,25 @@ struct Row {
     form: Option<&'static [(&'static str, &'static str)]>,
     /// Put the spare doctor in care before each call (rows that revoke it).
     spare_in_care: bool,
+    /// Make a new consultation of the patient with the doctor in care before each call
+    /// (rows that change one): `World::fresh` then names it.
+    consultation: Fresh,
     expect: [u16; 7],
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fresh {
+    No,
+    Requested,
+    Accepted,
 }
 
 fn no_body(_: &World) -> Option<Value> {
     None
+}
+
+fn consultation_request(doctor: Uuid) -> Value {
+    json!({ "doctor_id": doctor, "reason": "A check-up", "mode": "phone" })
 }
 
 fn unique() -> String {
@@ -132,6 +170,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [200; 7],
         },
         Row {
@@ -142,6 +181,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [200; 7],
         },
         Row {
@@ -152,6 +192,7 @@ fn rows() -> Vec<Row> {
             body: |_| Some(json!({ "email": "nobody@example.org", "password": "not the password" })),
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401; 7],
         },
         Row {
@@ -162,6 +203,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: Some(&[("grant_type", "password"), ("username", "nobody-else@example.org"), ("password", "not it")]),
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401; 7],
         },
         Row {
@@ -172,6 +214,7 @@ fn rows() -> Vec<Row> {
             body: |_| Some(json!({ "refresh_token": "mcr_unknown" })),
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401; 7],
         },
         Row {
@@ -182,6 +225,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 200, 200, 200, 200, 200, 401],
         },
         Row {
@@ -192,6 +236,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 200, 404, 200, 404, 200, 401],
         },
         Row {
@@ -202,6 +247,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 404, 404, 404, 404, 404, 401],
         },
         Row {
@@ -212,6 +258,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 200, 200, 200, 200, 200, 401],
         },
         Row {
@@ -222,6 +269,7 @@ fn rows() -> Vec<Row> {
             body: |_| Some(patient_body(None, "Walk", "In")),
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             // Anonymous sign-up needs credentials: 422 naming `email`.
             expect: [422, 403, 403, 201, 201, 201, 401],
         },
@@ -233,6 +281,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 200, 404, 200, 404, 200, 401],
         },
         Row {
@@ -243,6 +292,7 @@ fn rows() -> Vec<Row> {
             body: |_| Some(json!({})),
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 200, 404, 403, 404, 200, 401],
         },
         Row {
@@ -253,6 +303,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: true,
+            consultation: Fresh::No,
             expect: [401, 204, 404, 403, 404, 204, 401],
         },
         Row {
@@ -263,6 +314,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 200, 200, 200, 200, 200, 401],
         },
         Row {
@@ -273,6 +325,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 200, 200, 200, 200, 200, 401],
         },
         Row {
@@ -286,6 +339,7 @@ fn rows() -> Vec<Row> {
             },
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 403, 403, 403, 403, 201, 401],
         },
         Row {
@@ -296,6 +350,7 @@ fn rows() -> Vec<Row> {
             body: |w| Some(json!({ "patient_id": w.patient, "entry": blood_pressure(120.0) })),
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 201, 404, 201, 404, 403, 401],
         },
         Row {
@@ -306,6 +361,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 200, 404, 200, 404, 403, 401],
         },
         Row {
@@ -316,6 +372,7 @@ fn rows() -> Vec<Row> {
             body: |_| Some(json!({ "drugs": ["warfarin", "aspirin"] })),
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 200, 200, 200, 200, 200, 401],
         },
         Row {
@@ -326,6 +383,7 @@ fn rows() -> Vec<Row> {
             body: |w| Some(json!({ "patient_id": w.patient, "kind": "treatment_options" })),
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 403, 404, 201, 404, 403, 401],
         },
         Row {
@@ -336,6 +394,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 200, 404, 200, 404, 403, 401],
         },
         Row {
@@ -346,6 +405,7 @@ fn rows() -> Vec<Row> {
             body: |_| Some(json!({ "comment": "seen" })),
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 403, 404, 200, 404, 403, 401],
         },
         Row {
@@ -356,6 +416,7 @@ fn rows() -> Vec<Row> {
             body: |_| Some(json!({})),
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 404, 404, 404, 404, 404, 401],
         },
         Row {
@@ -366,6 +427,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 403, 403, 403, 403, 200, 401],
         },
         Row {
@@ -376,6 +438,7 @@ fn rows() -> Vec<Row> {
             body: |_| Some(json!({})),
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 403, 403, 403, 403, 200, 401],
         },
         Row {
@@ -386,6 +449,7 @@ fn rows() -> Vec<Row> {
             body: |_| Some(json!({})),
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 403, 403, 403, 403, 200, 401],
         },
         Row {
@@ -396,6 +460,7 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 403, 403, 403, 403, 200, 401],
         },
         Row {
@@ -406,9 +471,98 @@ fn rows() -> Vec<Row> {
             body: no_body,
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 403, 403, 403, 403, 200, 401],
         },
         // Last: it ends each caller's session.
+        Row {
+            route: "/consultations",
+            case: "ask the doctor in care",
+            method: "POST",
+            path: |_| "/consultations".into(),
+            body: |w| Some(consultation_request(w.doctor)),
+            form: None,
+            spare_in_care: false,
+            consultation: Fresh::No,
+            expect: [401, 201, 201, 403, 403, 403, 401],
+        },
+        Row {
+            route: "/consultations",
+            case: "",
+            method: "GET",
+            path: |_| "/consultations".into(),
+            body: no_body,
+            form: None,
+            spare_in_care: false,
+            consultation: Fresh::No,
+            expect: [401, 200, 200, 200, 200, 200, 401],
+        },
+        Row {
+            route: "/consultations/{consultation_id}",
+            case: "",
+            method: "GET",
+            path: |w| format!("/consultations/{}", w.consultation),
+            body: no_body,
+            form: None,
+            spare_in_care: false,
+            consultation: Fresh::No,
+            expect: [401, 200, 404, 200, 404, 200, 401],
+        },
+        Row {
+            route: "/consultations/{consultation_id}",
+            case: "unknown id",
+            method: "GET",
+            path: |_| format!("/consultations/{}", Uuid::new_v4()),
+            body: no_body,
+            form: None,
+            spare_in_care: false,
+            consultation: Fresh::No,
+            expect: [401, 404, 404, 404, 404, 404, 401],
+        },
+        Row {
+            route: "/consultations/{consultation_id}/accept",
+            case: "",
+            method: "POST",
+            path: |w| format!("/consultations/{}/accept", w.fresh()),
+            body: |_| Some(json!({ "scheduled_for": chrono::Utc::now() + chrono::Duration::days(1) })),
+            form: None,
+            spare_in_care: false,
+            consultation: Fresh::Requested,
+            expect: [401, 403, 404, 200, 404, 403, 401],
+        },
+        Row {
+            route: "/consultations/{consultation_id}/decline",
+            case: "",
+            method: "POST",
+            path: |w| format!("/consultations/{}/decline", w.fresh()),
+            body: |_| Some(json!({ "reason": "Not my specialty" })),
+            form: None,
+            spare_in_care: false,
+            consultation: Fresh::Requested,
+            expect: [401, 403, 404, 200, 404, 403, 401],
+        },
+        Row {
+            route: "/consultations/{consultation_id}/cancel",
+            case: "",
+            method: "POST",
+            path: |w| format!("/consultations/{}/cancel", w.fresh()),
+            body: |_| Some(json!({})),
+            form: None,
+            spare_in_care: false,
+            consultation: Fresh::Accepted,
+            expect: [401, 200, 404, 200, 404, 403, 401],
+        },
+        Row {
+            route: "/consultations/{consultation_id}/complete",
+            case: "",
+            method: "POST",
+            path: |w| format!("/consultations/{}/complete", w.fresh()),
+            body: |_| Some(json!({ "note": "Seen and examined" })),
+            form: None,
+            spare_in_care: false,
+            consultation: Fresh::Accepted,
+            expect: [401, 403, 404, 200, 404, 403, 401],
+        },
         Row {
             route: "/logout",
             case: "",
@@ -417,6 +571,7 @@ fn rows() -> Vec<Row> {
             body: |_| Some(json!({})),
             form: None,
             spare_in_care: false,
+            consultation: Fresh::No,
             expect: [401, 204, 204, 204, 204, 204, 401],
         },
     ]
@@ -430,6 +585,9 @@ async fn every_endpoint_gives_each_caller_the_expected_status() {
         for (caller, expected) in CALLERS.iter().zip(row.expect) {
             if row.spare_in_care {
                 world.ensure_spare_in_care().await;
+            }
+            if row.consultation != Fresh::No {
+                world.make_fresh(row.consultation).await;
             }
             let path = (row.path)(&world);
             let reply = match row.form {

@@ -7,6 +7,7 @@ mod auth;
 mod cache;
 mod cli;
 mod concurrency;
+mod consultations;
 mod contract;
 mod errors;
 mod faults;

@@ -277,6 +277,7 @@ mod tests {
             author_id: UserId::new(),
             self_reported: false,
             details,
+            consultation_id: None,
         }
     }
 
