@@ -52,3 +52,25 @@ api POST /medical_data "$DOCTOR" "{
 
 # 5. The patient reads their record back.
 api GET "/medical_data/$PATIENT_ID" "$PATIENT" | jq -e '.items[0].entry | select(.code == "8480-6" and .value == 128)'
+
+# 6. The patient asks a cardiologist (not in their care) for a consultation, sharing the
+#    reading; the cardiologist sees the request in their inbox, accepts it with a time,
+#    which gives them care of the patient until the consultation ends plus 7 days, then
+#    documents and completes it.
+CARDIO_ID=$(api POST /doctors "$ADMIN" "{
+  \"email\": \"cameron-$run@example.org\", \"password\": \"immunology first\",
+  \"given_name\": \"Allison\", \"family_name\": \"Cameron\", \"specialty\": \"Cardiology\",
+  \"licence_number\": \"NJ-C-$run\"}" | jq -r .id)
+CARDIO=$(api POST /login "" "{\"email\":\"cameron-$run@example.org\",\"password\":\"immunology first\"}" | jq -r .access_token)
+READING=$(api GET "/medical_data/$PATIENT_ID" "$PATIENT" | jq -r '.items[0].id')
+CONSULTATION=$(api POST /consultations "$PATIENT" "{\"doctor_id\": \"$CARDIO_ID\",
+  \"reason\": \"Chest tightness on the stairs\", \"mode\": \"video\", \"shared_entries\": [\"$READING\"]}" | jq -r .id)
+api GET "/consultations?status=requested" "$CARDIO" | jq -e --arg id "$CONSULTATION" '.items[] | select(.id == $id)' >/dev/null
+api GET "/consultations/$CONSULTATION" "$CARDIO" | jq -e '.shared_entries | length == 1' >/dev/null
+api POST "/consultations/$CONSULTATION/accept" "$CARDIO" "{\"scheduled_for\": \"$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)\"}" >/dev/null
+api GET "/medical_data/$PATIENT_ID" "$CARDIO" >/dev/null   # care through the consultation
+api POST /medical_data "$CARDIO" "{\"patient_id\": \"$PATIENT_ID\", \"consultation_id\": \"$CONSULTATION\",
+  \"entry\": {\"kind\": \"note\", \"text\": \"Exertional angina suspected; stress test booked.\"}}" >/dev/null
+api POST "/consultations/$CONSULTATION/complete" "$CARDIO" '{"note": "Seen by video; stress test booked."}' | jq -e '.status == "completed" and .care_until != null' >/dev/null
+api GET "/consultations/$CONSULTATION" "$PATIENT" | jq -e '.documented_entries | length == 1' >/dev/null
+echo "walk-through done"
