@@ -19,8 +19,8 @@ use poem_openapi::{LicenseObject, OpenApiService};
 
 use crate::api::predictions::PredictionsApi;
 use crate::api::{
-    accounts::AccountsApi, auth::AuthApi, consultations::ConsultationsApi, doctors::DoctorsApi, health::HealthApi,
-    interactions::InteractionsApi, medical::MedicalApi, patients::PatientsApi,
+    accounts::AccountsApi, api_keys::ApiKeysApi, auth::AuthApi, consultations::ConsultationsApi, doctors::DoctorsApi,
+    health::HealthApi, interactions::InteractionsApi, medical::MedicalApi, patients::PatientsApi,
 };
 pub use crate::settings::HttpSettings;
 
@@ -34,6 +34,7 @@ pub type AllApis = (
     InteractionsApi,
     PredictionsApi,
     AccountsApi,
+    ApiKeysApi,
     HealthApi,
 );
 
@@ -49,6 +50,7 @@ pub fn openapi(public_url: &str) -> OpenApiService<AllApis, ()> {
             InteractionsApi,
             PredictionsApi,
             AccountsApi,
+            ApiKeysApi,
             HealthApi,
         ),
         "MedConnect",

@@ -34,6 +34,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// API keys, for systems that act as an account without a password.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Check that a running server answers: GET /ready on the listen address (for container
     /// health checks). Exits 0 when it answers 200, 1 otherwise.
     Health {
@@ -51,6 +56,22 @@ enum Command {
         /// Train only this kind (cardiovascular_risk, diabetes_risk, heart_failure_mortality).
         #[arg(long)]
         kind: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Issue a key for the account with this e-mail and print it (once: it is stored as a
+    /// digest). Send it as `Authorization: Bearer <key>`, or give it to the Python client.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// What the key is for.
+        #[arg(long)]
+        name: String,
+        /// Days until the key stops working; never, if absent.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
     },
 }
 
@@ -91,6 +112,14 @@ async fn main() -> anyhow::Result<()> {
         #[cfg(feature = "train")]
         Command::Train { out, kind } => train(&out, kind.as_deref()),
         Command::Audit { command: AuditCommand::Verify { head, from_seal } } => verify_audit(head, from_seal).await,
+        Command::ApiKey { command: ApiKeyCommand::Create { email, name, expires_in_days } } => {
+            let expires_at = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+            let new = medconnect_core::services::NewApiKey { name, expires_at };
+            let issued = connect().await?.create_api_key_as_operator(&email, new).await?;
+            eprintln!("API key {} issued for {email}; it is shown once:", issued.key.id);
+            println!("{}", issued.secret);
+            Ok(())
+        }
         Command::Openapi => {
             println!("{}", medconnect_http::spec::served(&openapi(&HttpSettings::from_env()?.public_url))?);
             Ok(())

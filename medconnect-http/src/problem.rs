@@ -220,6 +220,8 @@ error_sets! {
     ConsultationErrors = [400, 401, 403, 404, 409, 413, 415, 422, 503];
     /// Administration (accounts, the audit trail).
     AdminErrors = [400, 401, 403, 404, 422, 503];
+    /// Administration with a request body (issuing an API key).
+    AdminWriteErrors = [400, 401, 403, 404, 413, 415, 422, 503];
 }
 
 /// A core error answered by an operation that documents the statuses of `S`.

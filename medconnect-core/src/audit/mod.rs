@@ -51,6 +51,8 @@ pub enum AuditAction {
     ConsultationDecline,
     ConsultationCancel,
     ConsultationComplete,
+    ApiKeyCreate,
+    ApiKeyRevoke,
 }
 
 impl AuditAction {
@@ -80,6 +82,8 @@ impl AuditAction {
             AuditAction::ConsultationDecline => "consultation.decline",
             AuditAction::ConsultationCancel => "consultation.cancel",
             AuditAction::ConsultationComplete => "consultation.complete",
+            AuditAction::ApiKeyCreate => "api_key.create",
+            AuditAction::ApiKeyRevoke => "api_key.revoke",
         }
     }
 }

@@ -23,6 +23,8 @@ pub use person::{BirthDate, Email, EmergencyContact, LicenceNumber, Password, Pe
 pub use prediction::{
     DrugInteractionsResult, InputSource, Prediction, PredictionInput, PredictionKind, PredictionOutput, Review,
 };
-pub use registry::{Account, CareRelationship, Doctor, DoctorContact, EmergencyContactView, Patient};
+pub use registry::{
+    Account, ApiKey, CareRelationship, Doctor, DoctorContact, EmergencyContactView, IssuedApiKey, Patient,
+};
 pub use role::Role;
 pub use text::BoundedText;

@@ -84,3 +84,25 @@ impl CareRelationship {
         self.revoked_at.is_none() && self.ends_at.is_none_or(|end| now < end)
     }
 }
+
+/// An API key: how a system acts as an account without a password. The secret is shown
+/// once, when it is issued ([`IssuedApiKey`]), and never stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: uuid::Uuid,
+    /// The account it acts as.
+    pub user_id: UserId,
+    /// What it is for, as the administrator named it.
+    pub name: String,
+    pub created_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A key just issued: the only time its secret is seen. No `Debug`: it holds the secret.
+#[derive(Clone, Serialize)]
+pub struct IssuedApiKey {
+    pub key: ApiKey,
+    pub secret: String,
+}

@@ -117,6 +117,9 @@ impl MedConnect {
     /// Checks an access token and that its account and session are still live; the only
     /// way an [`Actor`] is made.
     pub async fn authenticate(&self, access_token: &str) -> Result<Actor> {
+        if super::api_keys::is_api_key(access_token) {
+            return self.authenticate_api_key(access_token).await;
+        }
         let claims = self.tokens().verify_access(access_token)?;
         // Cached under the account: logout, refresh-token reuse and (de)activation bump it.
         let holder = self

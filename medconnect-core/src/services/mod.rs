@@ -13,6 +13,7 @@
 //! [`MedConnect::audited_read`], which do the same without the policy step.
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod consultations;
 mod doctors;
@@ -23,6 +24,7 @@ mod predictions;
 
 pub use crate::store::medical::EntryFilter;
 pub use accounts::NewAdmin;
+pub use api_keys::NewApiKey;
 pub use consultations::{ConsultationChange, ConsultationFilter, ConsultationQuery};
 pub use doctors::{DoctorQuery, NewDoctor};
 pub use interactions::MAX_DRUGS;

@@ -3,6 +3,7 @@
 //! the caller owns begin and commit. Every query binds its parameters; none is built by
 //! concatenation. The store reports facts; it does not decide access.
 
+pub mod api_keys;
 pub mod audit;
 pub mod care;
 pub mod consultations;

@@ -2,6 +2,7 @@
 //! JSON and the core; they decide nothing: the core authorises and validates.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod auth;
 pub mod consultations;
 pub mod doctors;

@@ -194,3 +194,53 @@ async fn the_health_command_says_whether_a_server_is_ready() {
         .expect("run medconnect health");
     assert!(!down.status.success(), "nothing listens there");
 }
+
+#[tokio::test]
+async fn api_key_create_prints_a_key_that_acts_as_the_account_once() {
+    let db = create_test_database().await;
+    let mut cmd = medconnect();
+    cmd.args(["create-admin", "--email", "root@example.org"]).env("DATABASE_URL", &db).env("MEDCONNECT_DEV", "1");
+    assert!(run_with_stdin(cmd, &format!("{PASSWORD}\n")).status.success());
+    let out = medconnect()
+        .args([
+            "api-key",
+            "create",
+            "--email",
+            "root@example.org",
+            "--name",
+            "nightly export",
+            "--expires-in-days",
+            "30",
+        ])
+        .env("DATABASE_URL", &db)
+        .env("MEDCONNECT_DEV", "1")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(key.starts_with("mck_"), "{key}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(&key), "the key goes to stdout only");
+
+    let secret = medconnect_core::SecretKey::random;
+    let mut config = medconnect_core::Config::new(db, secret(), secret());
+    config.max_connections = 2;
+    let core = medconnect_core::MedConnect::connect(config).await.expect("connect");
+    let actor = core.authenticate(&key).await.expect("the key acts as the account");
+    assert!(actor.is_admin());
+    let stored: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> =
+        sqlx::query_as("select name, expires_at from api_keys")
+            .fetch_all(medconnect_core::test_support::pool(&core))
+            .await
+            .expect("rows");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].0, "nightly export");
+    assert!(stored[0].1.is_some());
+
+    let unknown = medconnect()
+        .args(["api-key", "create", "--email", "nobody@example.org", "--name", "x"])
+        .env("DATABASE_URL", &create_test_database().await)
+        .env("MEDCONNECT_DEV", "1")
+        .output()
+        .expect("run");
+    assert!(!unknown.status.success());
+}

@@ -2,6 +2,7 @@
 //! database and server. Run them with `./scripts/test`.
 
 mod access_matrix;
+mod api_keys;
 mod audit;
 mod auth;
 mod cache;
