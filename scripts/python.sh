@@ -19,6 +19,29 @@ ensure_venv() {
     fi
 }
 
+# The Python bindings' tools (scripts/requirements-py.txt) in the same .venv.
+ensure_py_tools() {
+    local stamp=.venv/.requirements-py.sha256 sum
+    sum="$(sha256sum scripts/requirements-py.txt | cut -d' ' -f1)"
+    [ -x .venv/bin/python ] || { say "creating the Python virtual environment .venv"; python3 -m venv .venv; }
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+        say "installing the Python bindings' tools into .venv (scripts/requirements-py.txt)"
+        .venv/bin/pip install -q --upgrade pip
+        .venv/bin/pip install -q -r scripts/requirements-py.txt
+        echo "$sum" >"$stamp"
+    fi
+}
+
+# Builds the bindings' abi3 wheel with maturin (PROFILE: dev by default, which shares the
+# test build's dependencies; release for benchmarks) and installs it into .venv.
+install_wheel() {
+    local profile="${1:-dev}"
+    ensure_py_tools
+    rm -f target/wheels/medconnect-*.whl
+    .venv/bin/maturin build -q -m medconnect-py/Cargo.toml --profile "$profile" -o target/wheels
+    .venv/bin/pip install -q --force-reinstall --no-deps target/wheels/medconnect-*.whl
+}
+
 ensure_chromium() {
     if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
         return 0

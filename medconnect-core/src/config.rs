@@ -108,7 +108,13 @@ impl Config {
     /// accepted with a warning, and a missing one is replaced by a random key (tokens then
     /// die with the process, and the audit chain can only be verified by that process).
     pub fn from_env() -> Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// As [`Config::from_env`], with the settings looked up by `lookup` (the Python client
+    /// gives its arguments first, then the environment).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let database_url = var("DATABASE_URL").ok_or_else(|| Error::invalid("DATABASE_URL", "must be set"))?;
         let dev = var("MEDCONNECT_DEV").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
         let key = |name: &'static str| -> Result<SecretKey> {

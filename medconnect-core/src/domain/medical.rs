@@ -192,7 +192,10 @@ impl EntryDetails {
 }
 
 /// What a caller sends to add an entry; `parse` turns it into `EntryDetails` or names the bad field.
-#[derive(Debug, Clone)]
+/// Deserialisable as the HTTP API writes it (`{"kind": "observation", ...}`), which is how
+/// the Python bindings pass it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EntryInput {
     Observation {
         code: String,
@@ -376,14 +379,17 @@ fn measurement(code: &str, value: f64, unit: &str) -> Result<(LoincCode, f64, St
 }
 
 /// A request to add an entry to a patient's record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewMedicalEntry {
     pub patient_id: PatientId,
     /// When the observation was made; defaults to now.
+    #[serde(default)]
     pub effective_at: Option<DateTime<Utc>>,
     pub entry: EntryInput,
     /// The consultation during which the doctor documents it: one of theirs with this
     /// patient, accepted and not ended.
+    #[serde(default)]
     pub consultation_id: Option<super::ConsultationId>,
 }
 

@@ -13,7 +13,8 @@ use crate::store::users;
 
 /// A doctor to register, with the account they sign in with.
 /// No `Debug`: it holds a password.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NewDoctor {
     pub email: String,
     pub password: String,

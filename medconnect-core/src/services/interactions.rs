@@ -11,18 +11,25 @@ pub const MAX_DRUGS: usize = 50;
 impl MedConnect {
     /// Every interacting pair among `drugs`, most severe first; unknown names are reported.
     pub fn check_interactions<S: AsRef<str>>(&self, _actor: &Actor, drugs: &[S]) -> Result<InteractionReport> {
-        if drugs.is_empty() {
-            return Err(Error::invalid("drugs", "must name at least one drug"));
-        }
-        if drugs.len() > MAX_DRUGS {
-            return Err(Error::invalid("drugs", format!("must name at most {MAX_DRUGS} drugs")));
-        }
-        for (i, drug) in drugs.iter().enumerate() {
-            let name = drug.as_ref().trim();
-            if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-                return Err(Error::invalid(format!("drugs[{i}]"), "must be a drug name of 1 to 200 characters"));
-            }
-        }
+        validate_drugs(drugs)?;
         Ok(self.interactions().check(drugs))
     }
+}
+
+/// The checks every road applies to a list of drug names before it is looked up: one to
+/// `MAX_DRUGS` names of 1 to 200 characters without control characters.
+pub fn validate_drugs<S: AsRef<str>>(drugs: &[S]) -> Result<()> {
+    if drugs.is_empty() {
+        return Err(Error::invalid("drugs", "must name at least one drug"));
+    }
+    if drugs.len() > MAX_DRUGS {
+        return Err(Error::invalid("drugs", format!("must name at most {MAX_DRUGS} drugs")));
+    }
+    for (i, drug) in drugs.iter().enumerate() {
+        let name = drug.as_ref().trim();
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(Error::invalid(format!("drugs[{i}]"), "must be a drug name of 1 to 200 characters"));
+        }
+    }
+    Ok(())
 }

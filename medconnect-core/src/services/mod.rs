@@ -27,7 +27,7 @@ pub use accounts::NewAdmin;
 pub use api_keys::NewApiKey;
 pub use consultations::{ConsultationChange, ConsultationFilter, ConsultationQuery};
 pub use doctors::{DoctorQuery, NewDoctor};
-pub use interactions::MAX_DRUGS;
+pub use interactions::{MAX_DRUGS, validate_drugs};
 pub use medical::EntryQuery;
 pub use patients::{EmergencyContactInput, NewPatient, PatientQuery};
 pub use predictions::PredictRequest;

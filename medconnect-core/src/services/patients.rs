@@ -19,7 +19,8 @@ use crate::store::{care, doctors, patients, users};
 /// A patient to register. Self sign-up needs `email` and `password`; staff may register
 /// a patient without an account.
 /// No `Debug`: it may hold a password.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NewPatient {
     pub email: Option<String>,
     pub password: Option<String>,
@@ -32,7 +33,8 @@ pub struct NewPatient {
     pub emergency_contact: Option<EmergencyContactInput>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct EmergencyContactInput {
     pub name: String,
     pub phone: String,

@@ -53,13 +53,19 @@ pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration)
             let why = match code.as_deref() {
                 Some("3D000") => "the database does not exist".to_owned(),
                 Some("28P01" | "28000") => "authentication failed".to_owned(),
+                // Nothing answers (refused, unreachable, shutting down): the database is
+                // down, not misnamed; the caller may retry.
+                _ if matches!(err, sqlx::Error::Io(_)) => {
+                    tracing::warn!(database = %location, error = %err, "cannot connect to the database");
+                    return Err(Error::unavailable("database"));
+                }
                 _ => err.to_string(),
             };
             return Err(Error::invalid("DATABASE_URL", format!("cannot connect to {location}: {why}")));
         }
         Err(_) => {
-            let why = format!("no answer within {} ms", acquire_timeout.as_millis());
-            return Err(Error::invalid("DATABASE_URL", format!("cannot connect to {location}: {why}")));
+            tracing::warn!(database = %location, timeout_ms = acquire_timeout.as_millis() as u64, "no answer from the database");
+            return Err(Error::unavailable("database"));
         }
     }
     Ok(options(max_connections, acquire_timeout).connect_with(target).await?)

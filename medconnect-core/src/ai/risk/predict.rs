@@ -153,6 +153,27 @@ pub fn predict(
     overrides: &[(String, f64)],
     now: DateTime<Utc>,
 ) -> Result<(RiskResult, Vec<PredictionInput>)> {
+    evaluate(kind, model, overrides, |feature| read(feature, patient, entries, kb, now))
+}
+
+/// Predicts and explains from given inputs alone, with no record (the Python bindings'
+/// `RiskModel.predict`): the inputs are checked as a request's are, a required input that
+/// is not given is an error naming it, an optional one is imputed and reported missing.
+pub fn predict_from_inputs(
+    kind: RiskKind,
+    model: &RiskModel,
+    inputs: &[(String, f64)],
+) -> Result<(RiskResult, Vec<PredictionInput>)> {
+    evaluate(kind, model, inputs, |_| Ok(None))
+}
+
+/// The one road from inputs to a result: `overrides` win, `read` finds the rest.
+fn evaluate(
+    kind: RiskKind,
+    model: &RiskModel,
+    overrides: &[(String, f64)],
+    read: impl Fn(&Feature) -> Result<Option<(f64, InputSource)>>,
+) -> Result<(RiskResult, Vec<PredictionInput>)> {
     let features = kind.features();
     for (name, value) in overrides {
         if !features.iter().any(|f| f.column == name) {
@@ -173,7 +194,7 @@ pub fn predict(
         let given = overrides.iter().find(|(n, _)| n == feature.column).map(|(_, v)| (*v, InputSource::Request));
         let found = match given {
             Some(v) => Some(v),
-            None => read(feature, patient, entries, kb, now)?,
+            None => read(feature)?,
         };
         match found {
             Some((value, source)) => {
