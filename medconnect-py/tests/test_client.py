@@ -209,3 +209,23 @@ def test_logout_ends_the_session(client: medconnect.Client, clinic: Clinic):
     # Other sessions of the same person go on.
     assert clinic.patient_s.me().email == clinic.patient_email
 
+
+
+def test_the_csv_import_example_runs_with_an_api_key(database_url: str, clinic: Clinic):
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    example = pathlib.Path(__file__).parents[2] / "examples" / "python" / "import_patients.py"
+    issued = clinic.admin.create_api_key(clinic.doctor.id, "csv import")
+    env = {**os.environ, "DATABASE_URL": database_url, "MEDCONNECT_API_KEY": issued.secret}
+    env.pop("REDIS_URL", None)
+    done = subprocess.run([sys.executable, str(example)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert sum("10-year coronary risk" in line for line in lines) == 5
+    assert any(("warfarin" in line and "ibuprofen" in line and "avoid" in line) for line in lines), done.stdout
+    assert any("contraindicated: clarithromycin + simvastatin" in line for line in lines), done.stdout
+    assert "importing" in done.stderr, "tqdm shows progress on stderr"
+    assert len(list(clinic.doctor_s.patients())) >= 6, "the imported patients are in the doctor's care"
