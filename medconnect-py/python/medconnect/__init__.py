@@ -114,27 +114,40 @@ class Record:
 
     Fields come from the core's own types (one definition, in Rust), converted to
     Python values: ``uuid.UUID`` ids, ``datetime.datetime`` times, ``datetime.date``
-    dates, nested records and lists.
+    dates, nested records and lists. A field is converted when it is first read, so a
+    large answer costs only what is used of it.
     """
 
-    __slots__ = ("_fields",)
-    _fields: Dict[str, Any]
+    __slots__ = ("_raw", "_converted")
+    _raw: Dict[str, Any]
+    _converted: Dict[str, Any]
 
     def __init__(self, fields: Mapping[str, Any]) -> None:
-        object.__setattr__(self, "_fields", {k: _value(k, v) for k, v in fields.items()})
+        object.__setattr__(self, "_raw", dict(fields))
+        object.__setattr__(self, "_converted", {})
 
     @classmethod
-    def _of(cls, kind: str, fields: Mapping[str, Any]) -> "Record":
+    def _of(cls, kind: str, fields: Dict[str, Any]) -> "Record":
         record_type = _KINDS.get(kind, Record)
-        record = record_type.__new__(record_type)
-        object.__setattr__(record, "_fields", {k: _value(k, v) for k, v in fields.items()})
+        record = object.__new__(record_type)
+        object.__setattr__(record, "_raw", fields)
+        object.__setattr__(record, "_converted", {})
         return record
 
     def __getattr__(self, name: str) -> Any:
+        converted = self._converted
+        if name in converted:
+            return converted[name]
         try:
-            return self._fields[name]
+            raw = self._raw[name]
         except KeyError:
             raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
+        value = converted[name] = _value(name, raw)
+        return value
+
+    @property
+    def _fields(self) -> Dict[str, Any]:
+        return {k: getattr(self, k) for k in self._raw}
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is frozen")
@@ -143,16 +156,16 @@ class Record:
         raise AttributeError(f"{type(self).__name__} is frozen")
 
     def __dir__(self) -> List[str]:
-        return sorted(set(super().__dir__()) | set(self._fields))
+        return sorted(set(super().__dir__()) | set(self._raw))
 
     def __repr__(self) -> str:
         # The id first, where there is one: it is what a reader looks for.
-        keys = sorted(self._fields, key=lambda k: (k != "id", k))
-        inner = ", ".join(f"{k}={self._fields[k]!r}" for k in keys)
+        keys = sorted(self._raw, key=lambda k: (k != "id", k))
+        inner = ", ".join(f"{k}={getattr(self, k)!r}" for k in keys)
         return f"{type(self).__name__}({inner})"
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._fields == self._fields  # type: ignore[attr-defined]
+        return type(other) is type(self) and other._raw == self._raw  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
