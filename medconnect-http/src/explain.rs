@@ -371,7 +371,7 @@ mod tests {
         assert!(spec.check_response("GET", "/me", 401, "application/problem+json", unlisted).is_err());
         let schema = serde_json::json!({ "$ref": "#/components/schemas/OutputView" });
         let risk = serde_json::json!({ "kind": "diabetes_risk", "probability": 0.2, "band": "low",
-            "top_factors": [], "explanation_method": "m", "missing": [] });
+            "top_factors": [], "explanation_method": "m", "missing": [], "warnings": [] });
         assert!(spec.check_value(&schema, &risk, "", true).is_ok());
         let mut mislabelled = risk.clone();
         mislabelled["kind"] = serde_json::json!("treatment_options");

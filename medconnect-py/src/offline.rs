@@ -59,6 +59,7 @@ impl NativeRiskModel {
             "version": self.model.version,
             "family": self.model.model.family(),
             "training_rows": self.model.training_rows,
+            "statement": self.kind.statement(),
             "inputs": inputs,
         });
         into_py(py, &description)

@@ -300,8 +300,15 @@ struct KnownCode {
     units: &'static [(&'static str, f64, f64)],
 }
 
-/// Observation and lab codes whose units and ranges are checked. Other LOINC codes are
-/// accepted with any unit. Ranges reject typing errors, not abnormal values.
+/// Where every range of the table comes from: they screen out typing and unit errors, not
+/// abnormal values, so each is wider than any value reported in living patients.
+pub const PLAUSIBLE_RANGE_SOURCE: &str = "MedConnect plausibility table: bounds wider than any value reported in \
+    living patients (typing- and unit-error screen, not a reference interval); one table for recorded entries \
+    and model inputs";
+
+/// The plausibility table: observation and lab codes whose units and ranges are checked,
+/// when an entry is written and when a model or rule reads one. Other LOINC codes are
+/// accepted with any unit.
 const KNOWN_CODES: &[KnownCode] = &[
     KnownCode { code: "8480-6", units: &[("mm[Hg]", 30.0, 320.0)] }, // systolic blood pressure
     KnownCode { code: "8462-4", units: &[("mm[Hg]", 10.0, 220.0)] }, // diastolic blood pressure
@@ -314,12 +321,44 @@ const KNOWN_CODES: &[KnownCode] = &[
     KnownCode { code: "59408-5", units: &[("%", 30.0, 100.0)] },     // oxygen saturation
     KnownCode { code: "2093-3", units: &[("mg/dL", 20.0, 2000.0), ("mmol/L", 0.5, 52.0)] }, // total cholesterol
     KnownCode { code: "2085-9", units: &[("mg/dL", 2.0, 300.0), ("mmol/L", 0.05, 8.0)] }, // HDL cholesterol
-    KnownCode { code: "2339-0", units: &[("mg/dL", 5.0, 3000.0), ("mmol/L", 0.3, 170.0)] }, // blood glucose
-    KnownCode { code: "2345-7", units: &[("mg/dL", 5.0, 3000.0), ("mmol/L", 0.3, 170.0)] }, // serum glucose
-    KnownCode { code: "4548-4", units: &[("%", 2.0, 25.0)] },        // haemoglobin A1c
-    KnownCode { code: "2160-0", units: &[("mg/dL", 0.05, 40.0), ("umol/L", 4.0, 3500.0)] }, // creatinine
+    // Glucose below 20 mg/dL is refused with a hint: it is what a value in mmol/L looks like.
+    KnownCode { code: "2339-0", units: &[("mg/dL", 20.0, 3000.0), ("mmol/L", 1.1, 170.0)] }, // blood glucose
+    KnownCode { code: "2345-7", units: &[("mg/dL", 20.0, 3000.0), ("mmol/L", 1.1, 170.0)] }, // serum glucose
+    KnownCode { code: "20438-8", units: &[("mg/dL", 20.0, 3000.0), ("mmol/L", 1.1, 170.0)] }, // 2 h OGTT glucose
+    KnownCode { code: "4548-4", units: &[("%", 2.0, 25.0)] },                                // haemoglobin A1c
+    KnownCode { code: "2160-0", units: &[("mg/dL", 0.05, 40.0), ("umol/L", 4.0, 3500.0)] },  // creatinine
     KnownCode { code: "20448-7", units: &[("u[IU]/mL", 0.0, 3000.0), ("pmol/L", 0.0, 21000.0)] }, // insulin
+    KnownCode { code: "10230-1", units: &[("%", 5.0, 95.0)] }, // left ventricular ejection fraction
+    KnownCode { code: "2951-2", units: &[("mmol/L", 90.0, 200.0)] }, // serum sodium
+    KnownCode { code: "777-3", units: &[("10*3/uL", 1.0, 2000.0), ("/uL", 1000.0, 2_000_000.0)] }, // platelets
+    KnownCode { code: "2157-6", units: &[("U/L", 1.0, 200_000.0)] }, // creatine kinase
+    KnownCode { code: "39107-0", units: &[("mm", 1.0, 100.0)] }, // triceps skinfold thickness
+    KnownCode { code: "11996-6", units: &[("{#}", 0.0, 30.0)] }, // number of pregnancies
+    KnownCode { code: "64218-1", units: &[("/d", 0.0, 150.0)] }, // cigarettes smoked per day
 ];
+
+const GLUCOSE_CODES: [&str; 3] = ["2339-0", "2345-7", "20438-8"];
+
+/// The plausible range of a code in a unit, from the one table, if the code is known.
+pub fn plausible_range(code: &str, unit: &str) -> Option<(f64, f64)> {
+    KNOWN_CODES.iter().find(|k| k.code == code)?.units.iter().find(|(u, _, _)| *u == unit).map(|(_, lo, hi)| (*lo, *hi))
+}
+
+/// Why a value of a code in a unit is not plausible, or `None` when it is (or the code is
+/// not in the table).
+pub fn implausible(code: &str, value: f64, unit: &str) -> Option<String> {
+    let (min, max) = plausible_range(code, unit)?;
+    if (min..=max).contains(&value) {
+        return None;
+    }
+    if GLUCOSE_CODES.contains(&code) && unit == "mg/dL" && value < min && value > 0.0 {
+        return Some(format!(
+            "{value} mg/dL is below the plausible range {min} to {max} mg/dL: it looks like a value in mmol/L \
+             (record it with unit mmol/L, or multiply by 18)"
+        ));
+    }
+    Some(format!("{value} is outside the plausible range {min} to {max} {unit}"))
+}
 
 /// Spellings people type, mapped to the UCUM unit the table uses.
 const UNIT_ALIASES: &[(&str, &str)] = &[
@@ -362,15 +401,15 @@ fn measurement(code: &str, value: f64, unit: &str) -> Result<(LoincCode, f64, St
         return Err(Error::invalid("unit", "must be a UCUM unit such as mm[Hg] or mg/dL"));
     }
     if let Some(known) = KNOWN_CODES.iter().find(|k| k.code == code.as_ref()) {
-        let Some((_, min, max)) = known.units.iter().find(|(u, _, _)| *u == unit) else {
+        if !known.units.iter().any(|(u, _, _)| *u == unit) {
             let allowed: Vec<&str> = known.units.iter().map(|(u, _, _)| *u).collect();
             return Err(Error::invalid(
                 "unit",
                 format!("for {} must be one of: {}", code.as_ref(), allowed.join(", ")),
             ));
-        };
-        if !(*min..=*max).contains(&value) {
-            return Err(Error::invalid("value", format!("is outside the plausible range {min} to {max} {unit}")));
+        }
+        if let Some(why) = implausible(code.as_ref(), value, &unit) {
+            return Err(Error::invalid("value", why));
         }
     } else if value.abs() > 1e9 {
         return Err(Error::invalid("value", "is out of range"));
@@ -470,6 +509,26 @@ mod tests {
         assert_eq!(field_of(obs("8480-5", 120.0, "mm[Hg]").unwrap_err()), "code");
         assert_eq!(field_of(obs("1234-4", 1.0, "").unwrap_err()), "unit");
         assert!(obs("2339-0", 5.4, "mmol/L").is_ok());
+    }
+
+    #[test]
+    fn values_models_read_are_checked_when_written() {
+        // Each was accepted before the table knew its code.
+        for (code, value, unit) in [("10230-1", 500.0, "%"), ("2951-2", -40.0, "mmol/L"), ("777-3", -5.0, "10*3/uL")] {
+            let err = obs(code, value, unit).expect_err(code);
+            assert_eq!(field_of(err), "value", "{code}");
+        }
+        assert!(obs("10230-1", 35.0, "%").is_ok());
+        assert!(obs("777-3", 265.0, "10*3/uL").is_ok());
+        // A glucose of 7.0 "mg/dL" is a value in mmol/L: refused with the hint.
+        match obs("2345-7", 7.0, "mg/dL") {
+            Err(Error::Invalid { field, reason }) => {
+                assert_eq!(field, "value");
+                assert!(reason.contains("mmol/L"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(obs("2345-7", 7.0, "mmol/L").is_ok());
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub use consultation::{
 pub use ids::{ConsultationId, DoctorId, EntryId, PatientId, UserId};
 pub use medical::{
     AllergySeverity, DiagnosisStatus, EntryDetails, EntryInput, EntryKind, IcdCode, LoincCode, MedicalEntry,
-    NewMedicalEntry,
+    NewMedicalEntry, PLAUSIBLE_RANGE_SOURCE, implausible, plausible_range,
 };
 pub use person::{BirthDate, Email, EmergencyContact, LicenceNumber, Password, PersonName, Phone, Sex};
 pub use prediction::{

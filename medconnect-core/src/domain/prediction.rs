@@ -70,6 +70,8 @@ pub enum InputSource {
     Prediction { prediction_id: Uuid },
     /// Given in the request.
     Request,
+    /// Computed from the record when the prediction was made (a risk a treatment plan read).
+    Computed,
     /// The patient's profile (date of birth, sex).
     Profile,
     /// Nothing in the record: the flag is 0 (no such active diagnosis or medication).
@@ -130,4 +132,8 @@ pub struct Prediction {
     /// The consultation it was made during, if any.
     #[serde(default)]
     pub consultation_id: Option<super::ConsultationId>,
+    /// Made with values given in the request: a what-if, not the patient's risk. No rule
+    /// reads it.
+    #[serde(default)]
+    pub scenario: bool,
 }

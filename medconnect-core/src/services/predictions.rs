@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 use super::Done;
 use crate::MedConnect;
-use crate::ai::risk::predict::predict as predict_risk;
+use crate::ai::risk::RiskKind;
+use crate::ai::risk::predict::{age_on, predict as predict_risk};
 use crate::ai::treatment::{PatientFacts, RuleSet};
 use crate::auth::Actor;
 use crate::auth::policy::PatientAction;
@@ -44,11 +45,14 @@ fn facts_of(entries: &[MedicalEntry]) -> (PatientFacts, Vec<PredictionInput>) {
     // Entries come newest first: the first value of a code is its latest.
     for e in entries {
         match &e.details {
-            EntryDetails::Observation { code, value, unit } | EntryDetails::LabResult { code, value, unit, .. }
-                if !facts.observations.iter().any(|(c, ..)| c == code.as_ref()) =>
-            {
-                facts.observations.push((code.as_ref().to_owned(), *value, unit.clone(), e.id, e.effective_at));
-                inputs.push(from_entry(code.as_ref(), format!("{value} {unit}"), e));
+            EntryDetails::Observation { code, value, unit } | EntryDetails::LabResult { code, value, unit, .. } => {
+                let reading = (code.as_ref().to_owned(), *value, unit.clone(), e.id, e.effective_at);
+                if !facts.observations.iter().any(|(c, ..)| c == code.as_ref()) {
+                    facts.observations.push(reading.clone());
+                    inputs.push(from_entry(code.as_ref(), format!("{value} {unit}"), e));
+                }
+                // Every reading too, for rules that average several.
+                facts.readings.push(reading);
             }
             EntryDetails::Diagnosis { code, status: DiagnosisStatus::Active, .. } => {
                 facts.diagnoses.push((code.as_ref().to_owned(), e.id));
@@ -81,6 +85,8 @@ impl MedConnect {
         if !request.inputs.is_empty() && request.kind.risk().is_none() {
             return Err(Error::invalid("inputs", "apply only to the risk kinds"));
         }
+        // Values given in the request make a what-if: stored and listed as a scenario.
+        let scenario = !request.inputs.is_empty() || proposed.is_some();
         self.with_patient(actor, patient, PatientAction::RequestPrediction, async |tx| {
             if let Some(consultation) = request.consultation_id {
                 consultations::check_documenting(&mut *tx, consultation, patient, actor).await?;
@@ -114,13 +120,29 @@ impl MedConnect {
                     ("ansm-interaction-thesaurus", crate::ai::interactions::EDITION.to_owned(), output)
                 }
                 PredictionKind::TreatmentOptions => {
-                    facts.predictions = predictions::latest_probabilities(&mut *tx, patient).await?;
-                    for (kind, p, id) in &facts.predictions {
-                        inputs.push(PredictionInput {
-                            name: kind.clone(),
-                            value: format!("{p:.3}"),
-                            source: InputSource::Prediction { prediction_id: *id },
-                        });
+                    let profile = patients::get(&mut *tx, patient).await?.ok_or(Error::NotFound("patient"))?;
+                    let now = Utc::now();
+                    facts.age = Some(age_on(profile.date_of_birth, now));
+                    // Risks are computed from the record for this plan, never read from stored
+                    // predictions: a stored one may be a what-if, or older than the record.
+                    for risk in RiskKind::ALL {
+                        let computed = predict_risk(
+                            risk,
+                            self.risk_model(risk),
+                            &profile,
+                            &entries,
+                            self.interactions(),
+                            &[],
+                            now,
+                        );
+                        if let Ok((result, _)) = computed {
+                            facts.predictions.push((risk.as_str().to_owned(), result.probability));
+                            inputs.push(PredictionInput {
+                                name: risk.as_str().to_owned(),
+                                value: format!("{:.3}", result.probability),
+                                source: InputSource::Computed,
+                            });
+                        }
                     }
                     let rules = RuleSet::shared()?;
                     let plan = rules.plan(self.interactions(), &facts, Utc::now());
@@ -161,6 +183,7 @@ impl MedConnect {
                     inputs: &inputs,
                     output: &output,
                     consultation: request.consultation_id,
+                    scenario,
                 },
             )
             .await?;

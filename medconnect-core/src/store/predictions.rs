@@ -25,6 +25,7 @@ struct PredictionRow {
     reviewed_at: Option<DateTime<Utc>>,
     review_comment: Option<String>,
     consultation_id: Option<Uuid>,
+    scenario: bool,
 }
 
 impl TryFrom<PredictionRow> for Prediction {
@@ -48,6 +49,7 @@ impl TryFrom<PredictionRow> for Prediction {
             output: r.output.0,
             review,
             consultation_id: r.consultation_id.map(ConsultationId),
+            scenario: r.scenario,
         })
     }
 }
@@ -55,7 +57,7 @@ impl TryFrom<PredictionRow> for Prediction {
 macro_rules! columns {
     () => {
         "id, patient_id, kind, created_at, requested_by, model_name, model_version, inputs, output,
-         reviewed_by, reviewed_at, review_comment, consultation_id"
+         reviewed_by, reviewed_at, review_comment, consultation_id, scenario"
     };
 }
 
@@ -69,12 +71,13 @@ pub struct NewPrediction<'a> {
     pub inputs: &'a [PredictionInput],
     pub output: &'a PredictionOutput,
     pub consultation: Option<ConsultationId>,
+    pub scenario: bool,
 }
 
 pub async fn insert(db: impl PgExecutor<'_>, p: &NewPrediction<'_>) -> Result<Prediction> {
     let sql = concat!(
-        "insert into predictions (id, patient_id, kind, requested_by, model_name, model_version, inputs, output, consultation_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning ",
+        "insert into predictions (id, patient_id, kind, requested_by, model_name, model_version, inputs, output, consultation_id, scenario)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning ",
         columns!()
     );
     let row: PredictionRow = sqlx::query_as(sql)
@@ -87,6 +90,7 @@ pub async fn insert(db: impl PgExecutor<'_>, p: &NewPrediction<'_>) -> Result<Pr
         .bind(Json(p.inputs))
         .bind(Json(p.output))
         .bind(p.consultation.map(|c| c.0))
+        .bind(p.scenario)
         .fetch_one(db)
         .await?;
     row.try_into()
@@ -139,18 +143,6 @@ pub async fn list(
         .fetch_all(db)
         .await?;
     rows.into_iter().map(Prediction::try_from).collect()
-}
-
-/// The latest stored probability of a risk kind, for rules that read risk predictions.
-pub async fn latest_probabilities(db: impl PgExecutor<'_>, patient: PatientId) -> Result<Vec<(String, f64, Uuid)>> {
-    Ok(sqlx::query_as(
-        "select distinct on (kind) kind, (output->>'probability')::float8, id from predictions
-         where patient_id = $1 and output ? 'probability'
-         order by kind, created_at desc, id desc",
-    )
-    .bind(patient.0)
-    .fetch_all(db)
-    .await?)
 }
 
 /// The predictions made during a consultation, oldest first.

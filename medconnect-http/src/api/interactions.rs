@@ -14,7 +14,7 @@ use crate::problem::{ApiResult, ReferenceErrors};
 
 enum_from!(Severity => SeverityView { Contraindicated, Avoid, Precaution, Consider });
 enum_from!(EntityKind => KindView { Substance, Class, Other });
-enum_from!(MatchedBy => MatchedByView { FrenchName, EnglishName, RxNorm, ClassName, OtherName });
+enum_from!(MatchedBy => MatchedByView { FrenchName, EnglishName, RxNorm, ClassName, OtherName, Synonym });
 
 /// How serious an interaction is, in the ANSM thesaurus's four levels, most severe first.
 ///
@@ -51,6 +51,8 @@ pub enum KindView {
 /// - `rx_norm`: an RxNorm concept id.
 /// - `class_name`: the name of a drug class.
 /// - `other_name`: another name the thesaurus uses.
+/// - `synonym`: a common name from the synonyms table (`aspirine`, `IEC`, `ACE inhibitors`…),
+///   each entry with its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "MatchedBy", rename_all = "snake_case")]
 pub enum MatchedByView {
@@ -59,6 +61,7 @@ pub enum MatchedByView {
     RxNorm,
     ClassName,
     OtherName,
+    Synonym,
 }
 
 /// Drugs to check against each other.

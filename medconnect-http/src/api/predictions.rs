@@ -24,7 +24,7 @@ use crate::problem::{ApiResult, PatientReadErrors, PatientWriteErrors};
 enum_from!(KindView => PredictionKind { DrugInteractions, TreatmentOptions, CardiovascularRisk, DiabetesRisk, HeartFailureMortality });
 enum_from!(PredictionKind => KindView { DrugInteractions, TreatmentOptions, CardiovascularRisk, DiabetesRisk, HeartFailureMortality });
 enum_from!(OptionStatus => OptionStatusView { Suitable, Flagged, Excluded });
-enum_from!(ReasonKind => ReasonKindView { Interaction, Allergy, AlreadyTaking, NotInKnowledgeBase });
+enum_from!(ReasonKind => ReasonKindView { Interaction, Allergy, AllergyNotRecognised, AlreadyTaking, NotInKnowledgeBase });
 
 /// What decision support to run.
 ///
@@ -65,6 +65,8 @@ pub struct PredictBody {
 /// - `entry`: a medical entry (`entry_id`).
 /// - `prediction`: a stored prediction (`prediction_id`).
 /// - `request`: the request's `inputs` or `proposed_drug`.
+/// - `computed`: computed from the record when the prediction was made (the risks a
+///   treatment plan read).
 /// - `profile`: the patient's profile (date of birth, sex).
 /// - `absent`: nothing in the record: the flag is 0.
 /// - `imputed`: missing: the training median shown was used.
@@ -74,6 +76,7 @@ pub enum InputSourceView {
     Entry,
     Prediction,
     Request,
+    Computed,
     Profile,
     Absent,
     Imputed,
@@ -96,6 +99,7 @@ impl From<PredictionInput> for InputView {
             InputSource::Entry { entry_id } => (InputSourceView::Entry, Some(entry_id.0), None),
             InputSource::Prediction { prediction_id } => (InputSourceView::Prediction, None, Some(prediction_id)),
             InputSource::Request => (InputSourceView::Request, None, None),
+            InputSource::Computed => (InputSourceView::Computed, None, None),
             InputSource::Profile => (InputSourceView::Profile, None, None),
             InputSource::Absent => (InputSourceView::Absent, None, None),
             InputSource::Imputed => (InputSourceView::Imputed, None, None),
@@ -104,12 +108,46 @@ impl From<PredictionInput> for InputView {
     }
 }
 
-/// The model or knowledge base that made the prediction.
+/// The model or knowledge base that made the prediction; for the risk models, also what
+/// it predicts, over what horizon, for whom, within what limits, and its bands' source.
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ModelView {
     pub name: String,
     pub version: String,
+    /// The event the probability is about.
+    pub outcome: Option<String>,
+    pub horizon: Option<String>,
+    /// Who the model was fitted on.
+    pub training_population: Option<String>,
+    /// What the model is not (a teaching cohort, not a validated clinical score).
+    pub limits: Option<String>,
+    /// The model card, in the repository.
+    pub card: Option<String>,
+    /// Below the first, `low`; below the second, `moderate`; else `high`.
+    pub band_cutoffs: Option<Vec<f64>>,
+    pub band_source: Option<String>,
+    /// The ages of the training cohort; an age outside them is flagged in `warnings`.
+    pub cohort_age_range: Option<Vec<f64>>,
+}
+
+impl ModelView {
+    fn of(kind: PredictionKind, name: String, version: String) -> Self {
+        let statement = kind.risk().map(|k| k.statement());
+        let s = statement.as_ref();
+        Self {
+            name,
+            version,
+            outcome: s.map(|s| s.outcome.clone()),
+            horizon: s.map(|s| s.horizon.clone()),
+            training_population: s.map(|s| s.population.clone()),
+            limits: s.map(|s| s.limits.clone()),
+            card: s.map(|s| s.card.clone()),
+            band_cutoffs: s.map(|s| s.band_cutoffs.to_vec()),
+            band_source: s.map(|s| s.band_source.clone()),
+            cohort_age_range: s.map(|s| s.age_range.to_vec()),
+        }
+    }
 }
 
 /// Result of `drug_interactions`.
@@ -137,6 +175,8 @@ pub enum OptionStatusView {
 ///
 /// - `interaction`: it interacts with an active medication.
 /// - `allergy`: the patient is allergic to it or to its class.
+/// - `allergy_not_recognised`: a recorded allergy names nothing the interaction thesaurus
+///   or the synonyms table knows, so it could not be checked against this drug: check by hand.
 /// - `already_taking`: the patient already takes it.
 /// - `not_in_knowledge_base`: the interaction thesaurus does not know it, so it was not checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -144,6 +184,7 @@ pub enum OptionStatusView {
 pub enum ReasonKindView {
     Interaction,
     Allergy,
+    AllergyNotRecognised,
     AlreadyTaking,
     NotInKnowledgeBase,
 }
@@ -186,6 +227,8 @@ pub struct IndicationView {
     pub title: String,
     /// The guideline the rule comes from.
     pub source: String,
+    /// The measure the rule decided on, and how it relates to the guideline's own.
+    pub measure: String,
     /// The facts of the record that made it apply.
     pub evidence: Vec<String>,
     pub options: Vec<TreatmentOptionView>,
@@ -252,6 +295,9 @@ macro_rules! risk_output {
             pub explanation_method: String,
             /// Optional inputs absent from the record, imputed from the training median.
             pub missing: Vec<String>,
+            /// What the reader must know about this answer, such as an age outside the
+            /// training cohort's.
+            pub warnings: Vec<String>,
         }
 
         impl From<RiskResult> for $name {
@@ -266,6 +312,7 @@ macro_rules! risk_output {
                         .collect(),
                     explanation_method: r.explanation_method,
                     missing: r.missing,
+                    warnings: r.warnings,
                 }
             }
         }
@@ -325,6 +372,7 @@ impl From<Indication> for IndicationView {
             rule: i.rule,
             title: i.title,
             source: i.source,
+            measure: i.measure,
             evidence: i.evidence,
             options: i.options.into_iter().map(Into::into).collect(),
         }
@@ -388,6 +436,9 @@ pub struct PredictionView {
     pub review: Option<ReviewView>,
     /// The consultation it was made during, if any.
     pub consultation_id: Option<Uuid>,
+    /// Made with values given in the request (`inputs`, `proposed_drug`): a what-if, not
+    /// the patient's risk. No treatment rule reads it.
+    pub scenario: bool,
 }
 
 impl From<Prediction> for PredictionView {
@@ -398,7 +449,7 @@ impl From<Prediction> for PredictionView {
             kind: p.kind.into(),
             created_at: p.created_at,
             requested_by: p.requested_by.0,
-            model: ModelView { name: p.model_name, version: p.model_version },
+            model: ModelView::of(p.kind, p.model_name, p.model_version),
             inputs: p.inputs.into_iter().map(Into::into).collect(),
             output: p.output.into(),
             review: p.review.map(|r| ReviewView {
@@ -407,6 +458,7 @@ impl From<Prediction> for PredictionView {
                 comment: r.comment,
             }),
             consultation_id: p.consultation_id.map(|c| c.0),
+            scenario: p.scenario,
         }
     }
 }

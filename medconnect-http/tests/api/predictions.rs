@@ -67,7 +67,10 @@ async fn a_proposed_drug_is_checked_against_the_active_medications_and_the_resul
 async fn treatment_options_follow_the_record_and_are_screened_against_medications_and_allergies() {
     let app = spawn_app().await;
     let c = care(&app).await;
-    record(&app, &c, json!({ "kind": "observation", "code": "8480-6", "value": 158, "unit": "mm[Hg]" })).await;
+    // Two readings: the rule decides on their mean (ESC/ESH: not on one reading).
+    for systolic in [158, 154] {
+        record(&app, &c, json!({ "kind": "observation", "code": "8480-6", "value": systolic, "unit": "mm[Hg]" })).await;
+    }
     record(&app, &c, json!({ "kind": "diagnosis", "code": "I25.1" })).await;
     record(&app, &c, json!({ "kind": "medication", "substance": "warfarine", "dose": "5 mg", "start": "2024-01-01" }))
         .await;
@@ -107,7 +110,44 @@ async fn treatment_options_follow_the_record_and_are_screened_against_medication
     assert_eq!(ramipril["reasons"][0]["kind"], "allergy");
     assert!(out["indications"][0]["source"].as_str().is_some_and(|s| s.contains("Guidelines")));
     assert!(out["not_evaluated"].as_array().is_some_and(|n| n.iter().any(|r| r["rule"] == "diabetes_first_line")));
-    assert!(reply.body["inputs"].as_array().is_some_and(|i| i.len() == 4));
+    let inputs = reply.body["inputs"].as_array().expect("inputs");
+    let computed: Vec<&str> =
+        inputs.iter().filter(|i| i["source"] == "computed").filter_map(|i| i["name"].as_str()).collect();
+    assert_eq!(computed, vec!["cardiovascular_risk"], "risks are computed from the record for the plan");
+    assert!(out["indications"][0]["measure"].as_str().is_some_and(|m| m.contains("mean")));
+}
+
+#[tokio::test]
+async fn a_what_if_prediction_is_a_scenario_and_never_drives_the_treatment_rules() {
+    let app = spawn_app().await;
+    let c = care(&app).await;
+    // A 40-year-old woman with a normal recorded blood pressure.
+    for (code, value) in [("8480-6", 118), ("8462-4", 76), ("8480-6", 120), ("8462-4", 78)] {
+        record(&app, &c, json!({ "kind": "observation", "code": code, "value": value, "unit": "mm[Hg]" })).await;
+    }
+    let what_if = json!({ "patient_id": c.patient, "kind": "cardiovascular_risk",
+                          "inputs": { "age": 79, "sysBP": 250, "currentSmoker": 1, "cigsPerDay": 40, "totChol": 400 } });
+    let scenario = app.post("/predict", Some(&c.doctor), what_if).await;
+    assert_eq!(scenario.status, 201, "{:?}", scenario.body);
+    assert_eq!(scenario.body["scenario"], true);
+    assert!(scenario.body["output"]["probability"].as_f64().is_some_and(|p| p > 0.2), "{:?}", scenario.body);
+    let listed = app.get(&format!("/predictions/{}", c.patient), Some(&c.patient_token)).await;
+    assert_eq!(listed.body["items"][0]["scenario"], true, "listed as a scenario");
+
+    let plan =
+        app.post("/predict", Some(&c.doctor), json!({ "patient_id": c.patient, "kind": "treatment_options" })).await;
+    assert_eq!(plan.status, 201);
+    assert_eq!(plan.body["scenario"], false);
+    let rules: Vec<&str> = plan.body["output"]["indications"]
+        .as_array()
+        .expect("indications")
+        .iter()
+        .filter_map(|i| i["rule"].as_str())
+        .collect();
+    assert!(!rules.contains(&"statin_for_cardiovascular_risk"), "the what-if drove the plan: {rules:?}");
+    let record_based =
+        app.post("/predict", Some(&c.doctor), json!({ "patient_id": c.patient, "kind": "cardiovascular_risk" })).await;
+    assert_eq!(record_based.body["scenario"], false);
 }
 
 #[tokio::test]
@@ -199,23 +239,25 @@ async fn risk_predictions_read_the_record_report_what_is_missing_and_feed_the_tr
     assert_problem(&unknown, 422);
     assert_eq!(unknown.body["field"], "inputs.horoscope");
 
-    // This record at 70 (systolic 178 mmHg, cholesterol 278 mg/dL, diabetes, 20 cigarettes a day)
-    // is well above the statin rule's 20 % threshold, so the rule must fire.
+    // At 70 with 20 cigarettes a day (given, not recorded) the risk is high, but that is a
+    // what-if: stored as a scenario, and never read by a rule.
     assert!(probability > 0.3, "probability {probability}");
+    assert_eq!(p["scenario"], true);
+    assert_eq!(p["model"]["horizon"], "10 years");
+    assert!(p["model"]["band_source"].as_str().is_some_and(|s| s.contains("ATP III")));
     let plan =
         app.post("/predict", Some(&c.doctor), json!({ "patient_id": c.patient, "kind": "treatment_options" })).await;
-    let statin_rule = plan.body["output"]["indications"]
+    let statin = plan.body["output"]["indications"]
         .as_array()
         .expect("indications")
         .iter()
-        .any(|i| i["rule"] == "statin_for_cardiovascular_risk");
-    let not_evaluated = plan.body["output"]["not_evaluated"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .any(|i| i["rule"] == "statin_for_cardiovascular_risk");
-    assert!(!not_evaluated, "a stored cardiovascular_risk prediction exists");
-    assert!(statin_rule, "the statin rule fires on a stored risk of {probability}");
+        .find(|i| i["rule"] == "statin_for_cardiovascular_risk")
+        .cloned()
+        .expect("the statin rule fires");
+    // It fires from the record: type 2 diabetes at 40 (ADA: statin from 40 to 75).
+    let evidence = statin["evidence"].to_string();
+    assert!(evidence.contains("diabetes") && evidence.contains("age 40"), "{evidence}");
+    assert!(!evidence.contains("70"), "the what-if's age is not the patient's: {evidence}");
 }
 
 #[tokio::test]
@@ -253,4 +295,55 @@ async fn decision_support_reads_the_whole_record_however_long() {
     let inputs = reply.body["inputs"].as_array().expect("inputs");
     let chol_input = inputs.iter().find(|i| i["name"] == "totChol").expect("totChol");
     assert_eq!(chol_input["entry_id"], chol.as_str(), "read from the record, not imputed: {chol_input}");
+}
+
+#[tokio::test]
+async fn implausible_and_mistyped_inputs_are_refused_naming_the_input() {
+    let app = spawn_app().await;
+    let c = care(&app).await;
+    for systolic in [150, 148] {
+        record(&app, &c, json!({ "kind": "observation", "code": "8480-6", "value": systolic, "unit": "mm[Hg]" })).await;
+    }
+    // Each of these answered 201 before the plausibility table.
+    for (name, value) in [("age", json!(500)), ("sysBP", json!(-5)), ("sysBP", json!(1e6)), ("male", json!(7))] {
+        let body = json!({ "patient_id": c.patient, "kind": "cardiovascular_risk", "inputs": { name: value } });
+        let reply = app.post("/predict", Some(&c.doctor), body).await;
+        assert_problem(&reply, 422);
+        assert_eq!(reply.body["field"], format!("inputs.{name}"));
+        let detail = reply.body["detail"].as_str().unwrap_or_default().to_owned();
+        assert!(detail.contains("plausible range") || detail.contains("0 or 1"), "{detail}");
+    }
+    // Not numbers at all: refused against the spec, naming the input.
+    for value in [json!("high"), json!(null)] {
+        let body = json!({ "patient_id": c.patient, "kind": "cardiovascular_risk", "inputs": { "sysBP": value } });
+        let reply = app.post("/predict", Some(&c.doctor), body).await;
+        assert!([400, 422].contains(&reply.status), "{:?}", reply.body);
+        assert!(reply.body.to_string().contains("sysBP"), "{:?}", reply.body);
+    }
+    // Recorded values the models read are checked when written.
+    for (code, value, unit) in [("10230-1", 500, "%"), ("2951-2", -40, "mmol/L"), ("777-3", -5, "10*3/uL")] {
+        let reply = app
+            .add_entry(
+                &c.doctor,
+                c.patient,
+                json!({ "kind": "lab_result", "code": code, "value": value, "unit": unit }),
+            )
+            .await;
+        assert_problem(&reply, 422);
+        assert_eq!(reply.body["field"], "value", "{code}");
+    }
+    let glucose = app
+        .add_entry(
+            &c.doctor,
+            c.patient,
+            json!({ "kind": "lab_result", "code": "2345-7", "value": 7.0, "unit": "mg/dL" }),
+        )
+        .await;
+    assert_problem(&glucose, 422);
+    assert!(glucose.body["detail"].as_str().is_some_and(|d| d.contains("mmol/L")));
+    // A 40-year-old woman: the diabetes model applies; a man would be refused (tested in the core).
+    let young = json!({ "patient_id": c.patient, "kind": "cardiovascular_risk", "inputs": { "age": 25 } });
+    let reply = app.post("/predict", Some(&c.doctor), young).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    assert!(reply.body["output"]["warnings"][0].as_str().is_some_and(|w| w.contains("32 to 70")));
 }

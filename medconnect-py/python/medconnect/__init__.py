@@ -328,6 +328,12 @@ class RiskModel:
         return str(self._description["version"])
 
     @property
+    def statement(self) -> Record:
+        """What the model predicts: ``outcome``, ``horizon``, ``population``, ``limits``,
+        ``card``, ``band_cutoffs`` and ``band_source``, the cohort's ``age_range``."""
+        return Record(self._description["statement"])
+
+    @property
     def inputs(self) -> List[Record]:
         """The model's inputs: ``name``, ``description``, ``unit``, ``required``."""
         return [Record(i) for i in self._description["inputs"]]

@@ -129,6 +129,7 @@ class RiskPrediction(Record):
     top_factors: List[Record]
     explanation_method: str
     missing: List[str]
+    warnings: List[str]
     inputs: List[Record]
 
 class ApiKey(Record):
@@ -156,6 +157,8 @@ class RiskModel:
     def name(self) -> str: ...
     @property
     def version(self) -> str: ...
+    @property
+    def statement(self) -> Record: ...
     @property
     def inputs(self) -> List[Record]: ...
     def predict(self, inputs: Mapping[str, float]) -> RiskPrediction: ...

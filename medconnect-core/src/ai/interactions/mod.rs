@@ -24,6 +24,9 @@ pub const EDITION: &str = "ANSM Thésaurus des interactions médicamenteuses, oc
 const THESAURUS_JSON: &str = include_str!("../../../../models/interactions/ansm_thesaurus_2020_01.json");
 const SUBSTANCES_JSON: &str = include_str!("../../../../models/interactions/ansm_substances_2020_01.json");
 const RXNORM_TSV: &str = include_str!("../../../../models/interactions/ansm_rxnorm.tsv");
+/// Common names and class names the thesaurus lacks (aspirine, IEC, ACE inhibitors…),
+/// each with its source.
+const SYNONYMS_TSV: &str = include_str!("../../../../models/interactions/synonyms.tsv");
 
 /// How strongly a combination is advised against, least to most severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -79,6 +82,8 @@ pub enum MatchedBy {
     RxNorm,
     ClassName,
     OtherName,
+    /// A common name from the synonyms table (`models/interactions/synonyms.tsv`).
+    Synonym,
 }
 
 type EntityId = u32;
@@ -122,6 +127,8 @@ pub struct LoadReport {
     pub entries_without_mirror: usize,
     /// Entries identical to another after ordering their sides, dropped.
     pub duplicate_entries: usize,
+    /// Synonyms whose thesaurus name the thesaurus does not have (the table is wrong).
+    pub unknown_synonym_targets: Vec<String>,
 }
 
 /// Why the knowledge base could not be loaded.
@@ -563,6 +570,14 @@ impl Builder {
                 names.entry(fold(english)).or_insert_with(|| (ids.clone(), MatchedBy::EnglishName));
             }
         }
+        for (name, target) in synonyms() {
+            match self.by_key.get(&fold(target)) {
+                Some(ids) => {
+                    names.entry(fold(name)).or_insert_with(|| (ids.clone(), MatchedBy::Synonym));
+                }
+                None => self.report.unknown_synonym_targets.push(target.to_owned()),
+            }
+        }
         InteractionKb {
             entities: self.entities,
             names,
@@ -572,6 +587,14 @@ impl Builder {
             report: self.report,
         }
     }
+}
+
+/// The synonyms table: (name, thesaurus name) pairs, comments and the header skipped.
+pub fn synonyms() -> impl Iterator<Item = (&'static str, &'static str)> {
+    SYNONYMS_TSV.lines().filter(|l| !l.starts_with('#') && !l.starts_with("name\t")).filter_map(|l| {
+        let mut columns = l.split('\t');
+        Some((columns.next()?.trim(), columns.next()?.trim()))
+    })
 }
 
 #[cfg(test)]

@@ -191,3 +191,47 @@ fn a_corrupt_or_mismatched_source_fails_to_load_with_a_clear_error() {
     let err = InteractionKb::from_sources("[]", "[]", "substance\tRxNorm\nno tab here\n").expect_err("bad tsv");
     assert!(err.to_string().contains("rxnorm"));
 }
+
+#[test]
+fn every_synonym_points_at_a_thesaurus_name_and_aspirine_is_known() {
+    assert_eq!(kb().load_report().unknown_synonym_targets, Vec::<String>::new());
+    assert!(synonyms().count() >= 30);
+    let aspirine = kb().resolve("aspirine").expect("aspirine");
+    assert_eq!(fold(&aspirine.name), "acide acetylsalicylique");
+    assert_eq!(aspirine.matched_by, MatchedBy::Synonym);
+    let report = kb().check(&["warfarine", "aspirine"]);
+    assert!(pair_of(&report, "warfarine", "aspirine").is_some(), "warfarine + aspirine interact");
+    for class in
+        ["IEC", "ACE inhibitors", "sartans", "ARBs", "AINS", "NSAIDs", "pénicillines", "penicillins", "sulfamides"]
+    {
+        let resolved = kb().resolve(class).unwrap_or_else(|_| panic!("{class}"));
+        assert_eq!(resolved.kind, EntityKind::Class, "{class}");
+    }
+}
+
+/// The figure in models/interactions/COVERAGE.md: how many of 111 commonly prescribed
+/// substances resolve, by French and by English name. It may rise, never fall.
+#[test]
+fn coverage_of_commonly_prescribed_substances() {
+    let list = include_str!("../../../../models/interactions/coverage.tsv");
+    let rows: Vec<(&str, &str)> = list
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("french\t"))
+        .filter_map(|l| l.split_once('\t'))
+        .collect();
+    assert!(rows.len() >= 100);
+    let french = rows.iter().filter(|(f, _)| kb().resolve(f).is_ok()).count();
+    let english = rows.iter().filter(|(_, e)| kb().resolve(e).is_ok()).count();
+    let missing: Vec<&str> = rows.iter().filter(|(f, _)| kb().resolve(f).is_err()).map(|(f, _)| *f).collect();
+    let missing_english: Vec<&str> = rows.iter().filter(|(_, e)| kb().resolve(e).is_err()).map(|(_, e)| *e).collect();
+    println!(
+        "coverage: {french}/{} French, {english}/{} English; unresolved: {missing:?} / {missing_english:?}",
+        rows.len(),
+        rows.len()
+    );
+    assert!(french >= COVERAGE_FRENCH && english >= COVERAGE_ENGLISH, "{french} {english} {missing:?}");
+}
+
+/// Recorded in models/interactions/COVERAGE.md.
+const COVERAGE_FRENCH: usize = 106;
+const COVERAGE_ENGLISH: usize = 105;

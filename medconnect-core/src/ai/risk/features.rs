@@ -31,6 +31,70 @@ pub struct Feature {
     pub required: bool,
 }
 
+/// The values one input may take.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bounds {
+    /// 0 or 1.
+    Flag,
+    /// A number in `[min, max]` (a whole one when `whole`), with where the range comes from.
+    Range { min: f64, max: f64, whole: bool, source: &'static str },
+}
+
+impl Feature {
+    /// The values this input may take, given or read from the record: recorded codes use
+    /// the one plausibility table (`domain::plausible_range`), the same that checks entries
+    /// when they are written; flags are 0 or 1; the few inputs that are not recorded are
+    /// bounded here.
+    pub fn bounds(&self) -> Bounds {
+        if self.unit == "0/1" {
+            return Bounds::Flag;
+        }
+        match (self.source, self.column) {
+            (Source::Age, _) => Bounds::Range { min: 0.0, max: 120.0, whole: false, source: "age in years: 0 to 120" },
+            (Source::Observation { codes, unit, .. }, _) => match crate::domain::plausible_range(codes[0], unit) {
+                Some((min, max)) => {
+                    Bounds::Range { min, max, whole: unit == "{#}", source: crate::domain::PLAUSIBLE_RANGE_SOURCE }
+                }
+                None => Bounds::Range { min: f64::MIN, max: f64::MAX, whole: false, source: "unbounded" },
+            },
+            (_, "education") => Bounds::Range {
+                min: 1.0,
+                max: 4.0,
+                whole: true,
+                source: "Framingham cohort coding: 1 some high school to 4 college",
+            },
+            (_, "DiabetesPedigreeFunction") => Bounds::Range {
+                min: 0.0,
+                max: 3.0,
+                whole: false,
+                source: "Pima cohort: a family-history score, 0.078 to 2.42 in the cohort",
+            },
+            _ => Bounds::Range { min: f64::MIN, max: f64::MAX, whole: false, source: "unbounded" },
+        }
+    }
+
+    /// Why `value` is not a value of this input, or `None` when it is.
+    pub fn refuses(&self, value: f64) -> Option<String> {
+        if !value.is_finite() {
+            return Some("must be a finite number".to_owned());
+        }
+        match self.bounds() {
+            Bounds::Flag if value == 0.0 || value == 1.0 => None,
+            Bounds::Flag => Some(format!("{value} is not 0 or 1: {} is a yes/no input", self.description)),
+            Bounds::Range { min, max, whole, source } => {
+                if whole && value.fract() != 0.0 {
+                    Some(format!("{value} is not a whole number"))
+                } else if value < min || value > max {
+                    let unit = self.unit;
+                    Some(format!("{value} is outside the plausible range {min} to {max} {unit} ({source})"))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+}
+
 const fn obs(
     codes: &'static [&'static str],
     unit: &'static str,

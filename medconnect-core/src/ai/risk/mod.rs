@@ -12,6 +12,7 @@ pub mod pipeline;
 #[cfg(feature = "plots")]
 pub mod plots;
 pub mod predict;
+pub mod statement;
 pub mod validate;
 
 pub use dataset::{Cohort, Dataset};

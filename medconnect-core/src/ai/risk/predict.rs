@@ -42,15 +42,14 @@ pub struct RiskResult {
     pub explanation_method: String,
     /// Optional inputs that were not in the record and were imputed from the training median.
     pub missing: Vec<String>,
+    /// What the reader must know about this answer: an age outside the training cohort's.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
-/// Bands: 10-year coronary risk < 10 % low, < 20 % moderate (the usual primary-prevention
-/// thresholds); the other outcomes < 30 % low, < 60 % moderate.
+/// The band of a probability, by the cut-offs the model's statement gives with their source.
 fn band(kind: RiskKind, p: f64) -> RiskBand {
-    let (low, high) = match kind {
-        RiskKind::CardiovascularRisk => (0.10, 0.20),
-        _ => (0.30, 0.60),
-    };
+    let [low, high] = kind.statement().band_cutoffs;
     if p < low {
         RiskBand::Low
     } else if p < high {
@@ -60,7 +59,8 @@ fn band(kind: RiskKind, p: f64) -> RiskBand {
     }
 }
 
-fn age_on(birth: chrono::NaiveDate, now: DateTime<Utc>) -> f64 {
+/// Age in whole years on `now`'s date.
+pub fn age_on(birth: chrono::NaiveDate, now: DateTime<Utc>) -> f64 {
     let today = now.date_naive();
     let mut years = today.year() - birth.year();
     if (today.month(), today.day()) < (birth.month(), birth.day()) {
@@ -153,7 +153,78 @@ pub fn predict(
     overrides: &[(String, f64)],
     now: DateTime<Utc>,
 ) -> Result<(RiskResult, Vec<PredictionInput>)> {
+    // The request's own inputs first, then whether the model applies to this patient.
+    check_overrides(kind, overrides)?;
+    check_population(kind, patient, entries)?;
     evaluate(kind, model, overrides, |feature| read(feature, patient, entries, kb, now))
+}
+
+/// Every given input is an input of the model, with a plausible value.
+fn check_overrides(kind: RiskKind, overrides: &[(String, f64)]) -> Result<()> {
+    let features = kind.features();
+    for (name, value) in overrides {
+        let Some(feature) = features.iter().find(|f| f.column == name) else {
+            let known: Vec<&str> = features.iter().map(|f| f.column).collect();
+            return Err(Error::invalid(
+                format!("inputs.{name}"),
+                format!("is not an input of this model ({})", known.join(", ")),
+            ));
+        };
+        if let Some(why) = feature.refuses(*value) {
+            return Err(Error::invalid(format!("inputs.{name}"), why));
+        }
+    }
+    Ok(())
+}
+
+/// Who a model does not apply to, decided per model from the patient's profile and record
+/// (ARCHITECTURE.md lists the decisions): the diabetes model was fitted on women, and
+/// predicts a diagnosis that a diagnosed patient already has.
+pub fn check_population(kind: RiskKind, patient: &Patient, entries: &[MedicalEntry]) -> Result<()> {
+    if kind != RiskKind::DiabetesRisk {
+        return Ok(());
+    }
+    if patient.sex == Sex::Male {
+        return Err(Error::invalid(
+            "sex",
+            "the diabetes model was fitted on women only (Pima cohort): it does not apply to men",
+        ));
+    }
+    let diagnosed = entries.iter().find(|e| {
+        matches!(&e.details, EntryDetails::Diagnosis { code, status: DiagnosisStatus::Active, .. }
+            if ["E10", "E11", "E13", "E14"].iter().any(|p| code.as_ref().starts_with(p)))
+    });
+    if let Some(entry) = diagnosed {
+        return Err(Error::invalid(
+            "diagnosis",
+            format!("diabetes is already diagnosed (entry {}): the risk of developing it does not apply", entry.id),
+        ));
+    }
+    Ok(())
+}
+
+/// Children are refused by every model (all were fitted on adults); an adult age outside the
+/// training cohort's ages is flagged.
+fn population_warnings(kind: RiskKind, features: &[Feature], row: &[Option<f64>]) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    let statement = kind.statement();
+    let [lo, hi] = statement.age_range;
+    let age = features.iter().position(|f| f.source == Source::Age).and_then(|j| row[j]);
+    if let Some(age) = age {
+        if age < 18.0 {
+            return Err(Error::invalid(
+                "age",
+                format!("is {age}: the model was fitted on adults aged {lo} to {hi}; it does not apply to children"),
+            ));
+        }
+        if age < lo || age > hi {
+            warnings.push(format!(
+                "age {age} is outside the ages of the training cohort ({lo} to {hi}): the model was not fitted on \
+                 such patients"
+            ));
+        }
+    }
+    Ok(warnings)
 }
 
 /// Predicts and explains from given inputs alone, with no record (the Python bindings'
@@ -175,18 +246,7 @@ fn evaluate(
     read: impl Fn(&Feature) -> Result<Option<(f64, InputSource)>>,
 ) -> Result<(RiskResult, Vec<PredictionInput>)> {
     let features = kind.features();
-    for (name, value) in overrides {
-        if !features.iter().any(|f| f.column == name) {
-            let known: Vec<&str> = features.iter().map(|f| f.column).collect();
-            return Err(Error::invalid(
-                format!("inputs.{name}"),
-                format!("is not an input of this model ({})", known.join(", ")),
-            ));
-        }
-        if !value.is_finite() {
-            return Err(Error::invalid(format!("inputs.{name}"), "must be a finite number"));
-        }
-    }
+    check_overrides(kind, overrides)?;
     let mut row = Vec::with_capacity(features.len());
     let mut inputs = Vec::with_capacity(features.len());
     let mut missing = Vec::new();
@@ -196,6 +256,13 @@ fn evaluate(
             Some(v) => Some(v),
             None => read(feature)?,
         };
+        // A value read from the record passes the same table: an entry written before the
+        // table knew its code cannot slip an implausible value into a model.
+        if let Some((value, InputSource::Entry { entry_id })) = &found {
+            if let Some(why) = feature.refuses(*value) {
+                return Err(Error::invalid(feature.column, format!("recorded in entry {entry_id}: {why}")));
+            }
+        }
         match found {
             Some((value, source)) => {
                 row.push(Some(value));
@@ -222,6 +289,7 @@ fn evaluate(
             }
         }
     }
+    let warnings = population_warnings(kind, features, &row)?;
     let probability = model.model.probability(&row)?;
     let medians = &model.model.preprocessor().medians;
     let (contributions, method): (Vec<f64>, &str) = match &model.model {
@@ -262,6 +330,7 @@ fn evaluate(
         top_factors: factors,
         explanation_method: method.into(),
         missing,
+        warnings,
     };
     Ok((result, inputs))
 }
@@ -410,5 +479,119 @@ mod tests {
         assert_eq!(value_of(&inputs, "BPMeds").value, "1", "amlodipine is an antihypertensive");
         let err = predict(kind, &model, &patient(Sex::Unknown), &entries, &kb(), &[], Utc::now()).expect_err("sex");
         assert!(matches!(err, Error::Invalid { ref field, .. } if field == "male"));
+    }
+
+    /// Every input of every model, at and just outside its plausible range, and flags at 0,
+    /// 1 and in between: what is inside passes, what is outside is a 422 naming the input,
+    /// the value and the range.
+    #[test]
+    fn every_input_is_checked_at_and_just_outside_its_range() {
+        use super::super::features::Bounds;
+        for kind in RiskKind::ALL {
+            let model = RiskModel::shipped(kind).expect("model");
+            let features = kind.features();
+            let medians = model.model.preprocessor().medians.clone();
+            let valid: Vec<(String, f64)> = features
+                .iter()
+                .zip(&medians)
+                .map(|(f, m)| {
+                    let value = match f.bounds() {
+                        Bounds::Flag => 0.0,
+                        Bounds::Range { whole: true, .. } => m.round(),
+                        _ => *m,
+                    };
+                    (f.column.to_owned(), value)
+                })
+                .collect();
+            let with = |name: &str, value: f64| -> Vec<(String, f64)> {
+                valid.iter().map(|(n, v)| (n.clone(), if n == name { value } else { *v })).collect()
+            };
+            predict_from_inputs(kind, &model, &valid).unwrap_or_else(|e| panic!("{kind:?} medians: {e}"));
+            for feature in features {
+                let name = feature.column;
+                let refused = |value: f64| match predict_from_inputs(kind, &model, &with(name, value)) {
+                    Err(Error::Invalid { field, reason }) => {
+                        assert_eq!(field, format!("inputs.{name}"), "{kind:?}");
+                        reason.into_owned()
+                    }
+                    other => panic!("{kind:?} {name} = {value} was not refused: {other:?}"),
+                };
+                match feature.bounds() {
+                    Bounds::Flag => {
+                        for ok in [0.0, 1.0] {
+                            assert!(predict_from_inputs(kind, &model, &with(name, ok)).is_ok(), "{name} = {ok}");
+                        }
+                        assert!(refused(7.0).contains("0 or 1"));
+                        refused(0.5);
+                        refused(-1.0);
+                    }
+                    Bounds::Range { min, max, whole, .. } if min > f64::MIN => {
+                        // Children are refused for another reason; the adult part of the range passes.
+                        let low = if feature.source == Source::Age { 18.0 } else { min };
+                        for ok in [low, max] {
+                            let answer = predict_from_inputs(kind, &model, &with(name, ok));
+                            assert!(answer.is_ok(), "{kind:?} {name} = {ok}: {answer:?}");
+                        }
+                        let step = if whole { 1.0 } else { ((max - min) / 1000.0).max(0.01) };
+                        let below = refused(min - step);
+                        let above = refused(max + step);
+                        if feature.source != Source::Age {
+                            assert!(below.contains("plausible range") && above.contains(&format!("{max}")), "{above}");
+                        }
+                    }
+                    Bounds::Range { .. } => {}
+                }
+                assert!(refused(f64::NAN).contains("finite"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_reported_unsafe_inputs_are_refused() {
+        let cardio = RiskModel::shipped(RiskKind::CardiovascularRisk).expect("model");
+        let base: Vec<(String, f64)> = vec![("male".into(), 1.0), ("age".into(), 61.0), ("sysBP".into(), 150.0)];
+        let with = |name: &str, value: f64| -> Vec<(String, f64)> {
+            let mut inputs = base.clone();
+            inputs.retain(|(n, _)| n != name);
+            inputs.push((name.into(), value));
+            inputs
+        };
+        for (name, value) in [("age", 500.0), ("sysBP", -5.0), ("sysBP", 1e6), ("male", 7.0)] {
+            let err = predict_from_inputs(RiskKind::CardiovascularRisk, &cardio, &with(name, value)).expect_err(name);
+            assert!(matches!(err, Error::Invalid { ref field, .. } if *field == format!("inputs.{name}")), "{err:?}");
+        }
+        let failure = RiskModel::shipped(RiskKind::HeartFailureMortality).expect("model");
+        let inputs = vec![
+            ("age".to_owned(), 60.0),
+            ("ejection_fraction".to_owned(), -20.0),
+            ("serum_creatinine".to_owned(), 1.1),
+        ];
+        assert!(predict_from_inputs(RiskKind::HeartFailureMortality, &failure, &inputs).is_err());
+        // A 7-year-old is refused; a 25-year-old is answered with a warning (the cohort is 32–70).
+        assert!(predict_from_inputs(RiskKind::CardiovascularRisk, &cardio, &with("age", 7.0)).is_err());
+        let (young, _) = predict_from_inputs(RiskKind::CardiovascularRisk, &cardio, &with("age", 25.0)).expect("25");
+        assert!(young.warnings.iter().any(|w| w.contains("32 to 70")), "{:?}", young.warnings);
+    }
+
+    #[test]
+    fn the_diabetes_model_refuses_men_and_the_already_diagnosed() {
+        let kind = RiskKind::DiabetesRisk;
+        let model = RiskModel::shipped(kind).expect("model");
+        let overrides = [("Glucose".to_owned(), 140.0), ("BMI".to_owned(), 31.0)];
+        let err = predict(kind, &model, &patient(Sex::Male), &[], &kb(), &overrides, Utc::now()).expect_err("men");
+        assert!(matches!(err, Error::Invalid { ref field, .. } if field == "sex"));
+        let diagnosed = vec![entry(
+            10,
+            EntryDetails::Diagnosis {
+                code: IcdCode::parse("c", "E11.9").expect("icd"),
+                description: None,
+                status: DiagnosisStatus::Active,
+                onset: None,
+            },
+        )];
+        let err = predict(kind, &model, &patient(Sex::Female), &diagnosed, &kb(), &overrides, Utc::now())
+            .expect_err("diagnosed");
+        assert!(matches!(err, Error::Invalid { ref field, .. } if field == "diagnosis"));
+        assert!(predict(kind, &model, &patient(Sex::Female), &[], &kb(), &overrides, Utc::now()).is_ok());
     }
 }
