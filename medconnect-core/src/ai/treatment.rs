@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::interactions::dose::{self, Dose};
 use super::interactions::{InteractionKb, Severity, fold};
 use crate::domain::EntryId;
 
@@ -97,6 +98,10 @@ pub struct OptionSpec {
     pub name: String,
     pub line: String,
     pub substances: Vec<String>,
+    /// The daily dose the guideline gives for this option, in mg: it picks the level of an
+    /// interaction the thesaurus rates by dose.
+    #[serde(default)]
+    pub daily_dose_mg: Option<f64>,
 }
 
 impl RuleSet {
@@ -131,6 +136,8 @@ pub struct PatientFacts {
     pub medications: Vec<(String, EntryId)>,
     /// Recorded allergies: (substance, entry).
     pub allergies: Vec<(String, EntryId)>,
+    /// Doses of active medications, where recorded: (substance, dose).
+    pub doses: Vec<(String, Dose)>,
     /// Risk per model kind, computed from the record for this plan: (kind, probability).
     pub predictions: Vec<(String, f64)>,
 }
@@ -317,8 +324,12 @@ fn evaluate(condition: &Condition, facts: &PatientFacts, now: DateTime<Utc>) -> 
     }
 }
 
-/// Screens one candidate substance against the patient's medications and allergies.
-fn screen(kb: &InteractionKb, substance: &str, facts: &PatientFacts) -> Candidate {
+/// ICD-10 gastric, duodenal, peptic and gastrojejunal ulcers: a condition some dose levels name.
+const ULCER: [&str; 4] = ["K25", "K26", "K27", "K28"];
+
+/// Screens one candidate substance against the patient's medications and allergies; a
+/// candidate given at `dose` takes the interaction level the thesaurus sets for that dose.
+fn screen(kb: &InteractionKb, substance: &str, dose: Option<Dose>, facts: &PatientFacts) -> Candidate {
     let mut reasons = Vec::new();
     let resolved = kb.resolve(substance).ok();
     let candidate_names: Vec<String> = match &resolved {
@@ -371,12 +382,26 @@ fn screen(kb: &InteractionKb, substance: &str, facts: &PatientFacts) -> Candidat
         let mut names: Vec<&str> = vec![substance];
         names.extend(facts.medications.iter().map(|(m, _)| m.as_str()));
         let report = kb.check(&names);
+        let ulcer = facts.diagnoses.iter().any(|(code, _)| ULCER.iter().any(|p| code.starts_with(p)));
         for pair in report.pairs.iter().filter(|p| p.drug_a == substance) {
+            // The candidate's own dose decides first; else the medication's recorded one.
+            let dose = dose.or_else(|| facts.doses.iter().find(|(m, _)| *m == pair.drug_b).map(|(_, d)| *d));
+            let (severity, why) = pair
+                .findings
+                .iter()
+                .map(|f| dose::severity_at(&f.levels, f.severity, dose, ulcer))
+                // The most severe; of equals, the one that says what its dose decided.
+                .max_by_key(|(s, why)| (*s, why.is_some()))
+                .unwrap_or((pair.severity, None));
+            let mechanism = pair.findings.first().map(|f| f.mechanism.to_string()).unwrap_or_default();
             reasons.push(Reason {
                 kind: ReasonKind::Interaction,
                 with: Some(pair.drug_b.clone()),
-                severity: Some(pair.severity),
-                detail: pair.findings.first().map(|f| f.mechanism.to_string()).unwrap_or_default(),
+                severity: Some(severity),
+                detail: match why {
+                    Some(why) => format!("{mechanism} ({why})"),
+                    None => mechanism,
+                },
             });
         }
     }
@@ -409,8 +434,9 @@ impl RuleSet {
                         .options
                         .iter()
                         .map(|spec| {
+                            let dose = spec.daily_dose_mg.map(Dose::daily);
                             let candidates: Vec<Candidate> =
-                                spec.substances.iter().map(|s| screen(kb, s, facts)).collect();
+                                spec.substances.iter().map(|s| screen(kb, s, dose, facts)).collect();
                             let status = candidates.iter().map(|c| c.status).min().unwrap_or(OptionStatus::Excluded);
                             TreatmentOption { name: spec.name.clone(), line: spec.line.clone(), status, candidates }
                         })
@@ -599,7 +625,7 @@ mod tests {
     }
 
     #[test]
-    fn aspirin_is_excluded_for_a_patient_on_warfarin_and_clopidogrel_is_flagged_or_excluded_too() {
+    fn low_dose_aspirin_with_warfarin_takes_the_antiplatelet_level_and_an_ulcer_raises_it() {
         let now = Utc::now();
         let facts = PatientFacts {
             diagnoses: vec![("I25.1".into(), entry())],
@@ -608,10 +634,19 @@ mod tests {
         };
         let plan = RuleSet::embedded().expect("rules").plan(&kb(), &facts, now);
         let aspirin = option(&plan, "antiplatelet_secondary_prevention", "Aspirin (low dose)");
-        assert_eq!(aspirin.status, OptionStatus::Excluded);
+        // 75 mg a day is an antiplatelet dose: "à prendre en compte", not the contraindication
+        // of anti-inflammatory doses.
+        assert_eq!(aspirin.status, OptionStatus::Flagged);
         let reason = &aspirin.candidates[0].reasons[0];
-        assert_eq!((reason.kind, reason.severity), (ReasonKind::Interaction, Some(Severity::Contraindicated)));
+        assert_eq!((reason.kind, reason.severity), (ReasonKind::Interaction, Some(Severity::Consider)));
         assert_eq!(reason.with.as_deref(), Some("warfarine"));
+        assert!(reason.detail.contains("75 mg a day"), "{}", reason.detail);
+        let after_ulcer =
+            PatientFacts { diagnoses: vec![("I25.1".into(), entry()), ("K25.7".into(), entry())], ..facts.clone() };
+        let plan = RuleSet::embedded().expect("rules").plan(&kb(), &after_ulcer, now);
+        let aspirin = option(&plan, "antiplatelet_secondary_prevention", "Aspirin (low dose)");
+        assert_eq!(aspirin.status, OptionStatus::Excluded);
+        assert_eq!(aspirin.candidates[0].reasons[0].severity, Some(Severity::Avoid));
         // The same diagnosis also indicates a statin.
         assert!(plan.indications.iter().any(|i| i.rule == "statin_for_cardiovascular_risk"));
     }

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::Done;
 use crate::MedConnect;
+use crate::ai::interactions::dose::Dose;
 use crate::ai::risk::RiskKind;
 use crate::ai::risk::predict::{age_on, predict as predict_risk};
 use crate::ai::treatment::{PatientFacts, RuleSet};
@@ -58,10 +59,13 @@ fn facts_of(entries: &[MedicalEntry]) -> (PatientFacts, Vec<PredictionInput>) {
                 facts.diagnoses.push((code.as_ref().to_owned(), e.id));
                 inputs.push(from_entry("diagnosis", code.as_ref().to_owned(), e));
             }
-            EntryDetails::Medication { substance, start, end, .. }
+            EntryDetails::Medication { substance, dose, frequency, start, end, .. }
                 if *start <= today && end.is_none_or(|d| d >= today) =>
             {
                 facts.medications.push((substance.as_ref().to_owned(), e.id));
+                if let Some(parsed) = Dose::parse(dose.as_ref(), frequency.as_ref().map(AsRef::as_ref)) {
+                    facts.doses.push((substance.as_ref().to_owned(), parsed));
+                }
                 inputs.push(from_entry("active medication", substance.as_ref().to_owned(), e));
             }
             EntryDetails::Allergy { substance, .. } => {

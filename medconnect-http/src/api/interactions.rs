@@ -148,6 +148,9 @@ pub struct InteractingPairView {
     pub drug_b: String,
     pub severity: SeverityView,
     pub findings: Vec<FindingView>,
+    /// The thesaurus rates this pair by dose (see each level's advice): `severity` is the
+    /// most severe level, which applies only at the doses its condition names.
+    pub dose_dependent: bool,
 }
 
 /// The result of a check.
@@ -197,6 +200,7 @@ impl From<&InteractingPair> for InteractingPairView {
             drug_b: p.drug_b.clone(),
             severity: p.severity.into(),
             findings: p.findings.iter().map(Into::into).collect(),
+            dose_dependent: p.dose_dependent,
         }
     }
 }

@@ -100,9 +100,12 @@ async fn treatment_options_follow_the_record_and_are_screened_against_medication
             .cloned()
             .expect("option")
     };
+    // Low-dose aspirin with warfarin: the thesaurus's antiplatelet-dose level, not the
+    // contraindication of anti-inflammatory doses.
     let aspirin = option("antiplatelet_secondary_prevention", "Aspirin (low dose)");
-    assert_eq!(aspirin["status"], "excluded");
+    assert_eq!(aspirin["status"], "flagged");
     assert_eq!(aspirin["candidates"][0]["reasons"][0]["kind"], "interaction");
+    assert_eq!(aspirin["candidates"][0]["reasons"][0]["severity"], "consider");
     let ace = option("blood_pressure_above_target", "ACE inhibitor");
     let ramipril =
         ace["candidates"].as_array().expect("c").iter().find(|c| c["substance"] == "ramipril").cloned().expect("r");

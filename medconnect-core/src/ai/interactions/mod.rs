@@ -188,6 +188,10 @@ pub struct InteractingPair {
     /// The most severe level among the findings.
     pub severity: Severity,
     pub findings: Vec<Finding>,
+    /// Whether the thesaurus rates the pair by a dose (each level's condition says which):
+    /// `severity` is then the most severe; a known dose picks its level (`dose::severity_at`).
+    #[serde(default)]
+    pub dose_dependent: bool,
 }
 
 /// The answer to a check.
@@ -469,6 +473,7 @@ impl InteractionKb {
             drug_a: a.input.clone(),
             drug_b: b.input.clone(),
             severity: findings[0].severity,
+            dose_dependent: findings.iter().any(|f| dose::depends_on_dose(&f.levels)),
             findings,
         })
     }
@@ -596,6 +601,8 @@ pub fn synonyms() -> impl Iterator<Item = (&'static str, &'static str)> {
         Some((columns.next()?.trim(), columns.next()?.trim()))
     })
 }
+
+pub mod dose;
 
 #[cfg(test)]
 mod tests;

@@ -235,3 +235,14 @@ fn coverage_of_commonly_prescribed_substances() {
 /// Recorded in models/interactions/COVERAGE.md.
 const COVERAGE_FRENCH: usize = 106;
 const COVERAGE_ENGLISH: usize = 105;
+
+#[test]
+fn pairs_rated_by_dose_say_so() {
+    let report = kb().check(&["warfarine", "acide acétylsalicylique", "amlodipine"]);
+    let aspirin = pair_of(&report, "warfarine", "acide acétylsalicylique").expect("they interact");
+    assert!(aspirin.dose_dependent, "anti-inflammatory, analgesic and antiplatelet doses have their own levels");
+    assert_eq!(aspirin.severity, Severity::Contraindicated, "the most severe level, without a dose");
+    for pair in report.pairs.iter().filter(|p| p.drug_a == "amlodipine" || p.drug_b == "amlodipine") {
+        assert!(!pair.dose_dependent, "{pair:?}");
+    }
+}
