@@ -10,6 +10,7 @@ use smartcore::neighbors::knn_classifier::{KNNClassifier, KNNClassifierParameter
 use smartcore::tree::decision_tree_classifier::{DecisionTreeClassifier, DecisionTreeClassifierParameters};
 
 use super::dataset::Dataset;
+use super::metrics::{logistic_recalibration, logit};
 use super::pipeline::Preprocessor;
 use super::validate::{CvReport, Metrics, cross_validate_logistic, cross_validate_with};
 use crate::error::{Error, Result};
@@ -27,20 +28,28 @@ pub const SEED: u64 = 42;
 pub const FOREST_SETTINGS: &str = "100 bootstrap trees, depth ≤ 8, ≥ 5 rows per leaf, seed 42";
 pub const LOGISTIC: &str = "logistic regression";
 pub const FOREST: &str = "bagged decision trees (forest)";
+/// The same forest without its calibration, compared so the card can show both.
+pub const FOREST_UNCALIBRATED: &str = "bagged decision trees, uncalibrated";
 
 type Tree = DecisionTreeClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>>;
 
-/// Bagged decision trees over standardised features: the mean of the trees' leaf probabilities.
+/// Bagged decision trees over standardised features: the mean of the trees' leaf
+/// probabilities, then Platt scaling fitted on held-out predictions of the training rows
+/// (uncalibrated, the heart-failure forest's held-out predictions had a calibration slope
+/// of 0.48 and its mean prediction 0.28 against 0.32 observed).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ForestModel {
     pub preprocessor: Preprocessor,
     pub trees: Vec<Tree>,
+    /// (slope, intercept) on logit(raw probability); `None` for the raw forest.
+    pub platt: Option<(f64, f64)>,
 }
 
 impl PartialEq for ForestModel {
     fn eq(&self, other: &Self) -> bool {
         // Trees compare by their encoding: smartcore's trees have no PartialEq.
         self.preprocessor == other.preprocessor
+            && self.platt == other.platt
             && postcard::to_allocvec(&self.trees).ok() == postcard::to_allocvec(&other.trees).ok()
     }
 }
@@ -58,7 +67,33 @@ impl ForestModel {
             let params = DecisionTreeClassifierParameters::default().with_max_depth(8).with_min_samples_leaf(5);
             trees.push(Tree::fit(&matrix(&xs)?, &ys, params).map_err(|e| Error::internal(e.to_string()))?);
         }
-        Ok(Self { preprocessor, trees })
+        Ok(Self { preprocessor, trees, platt: None })
+    }
+
+    /// Fits the forest and its Platt scaling, both on these rows only: the scaling is fitted
+    /// on held-out predictions of the rows (an inner 3-fold split), never on predictions of
+    /// rows a forest was trained on, which would look perfectly confident.
+    pub fn fit_calibrated(rows: &[&[Option<f64>]], labels: &[u8]) -> Result<Self> {
+        let mut held_out = vec![0.0; rows.len()];
+        for fold in 0..INNER_FOLDS {
+            let (mut train, mut train_labels, mut test) = (vec![], vec![], vec![]);
+            for (i, (row, label)) in rows.iter().zip(labels).enumerate() {
+                if i % INNER_FOLDS == fold {
+                    test.push(i);
+                } else {
+                    train.push(*row);
+                    train_labels.push(*label);
+                }
+            }
+            let inner = Self::fit(&train, &train_labels)?;
+            let test_rows: Vec<&[Option<f64>]> = test.iter().map(|&i| rows[i]).collect();
+            for (i, p) in test.iter().zip(inner.probabilities(&test_rows)?) {
+                held_out[*i] = p;
+            }
+        }
+        let mut forest = Self::fit(rows, labels)?;
+        forest.platt = Some(logistic_recalibration(labels, &held_out));
+        Ok(forest)
     }
 
     pub fn probabilities(&self, rows: &[&[Option<f64>]]) -> Result<Vec<f64>> {
@@ -71,9 +106,16 @@ impl ForestModel {
                 *s += if classes > 1 { *proba.get((i, 1)) } else { 0.0 };
             }
         }
-        Ok(sum.into_iter().map(|s| s / self.trees.len().max(1) as f64).collect())
+        let raw = sum.into_iter().map(|s| s / self.trees.len().max(1) as f64);
+        Ok(match self.platt {
+            Some((slope, intercept)) => raw.map(|p| 1.0 / (1.0 + (-(slope * logit(p) + intercept)).exp())).collect(),
+            None => raw.collect(),
+        })
     }
 }
+
+/// Folds of the inner split the Platt scaling is fitted on.
+const INNER_FOLDS: usize = 3;
 
 fn matrix(rows: &[Vec<f64>]) -> Result<DenseMatrix<f64>> {
     DenseMatrix::from_2d_vec(&rows.to_vec()).map_err(|e| Error::internal(e.to_string()))
@@ -121,8 +163,26 @@ pub fn compare(data: &Dataset, alpha: f64) -> Result<Vec<(FamilyResult, CvReport
         },
         tree,
     ));
-    let forest = cross_validate_with(data, |train, labels, test| ForestModel::fit(train, labels)?.probabilities(test))?;
-    results.push((FamilyResult { family: FOREST.into(), settings: FOREST_SETTINGS.into(), mean: forest.mean }, forest));
+    let raw = cross_validate_with(data, |train, labels, test| ForestModel::fit(train, labels)?.probabilities(test))?;
+    results.push((
+        FamilyResult {
+            family: FOREST_UNCALIBRATED.into(),
+            settings: format!("{FOREST_SETTINGS}, the trees' mean as it is"),
+            mean: raw.mean,
+        },
+        raw,
+    ));
+    let forest = cross_validate_with(data, |train, labels, test| {
+        ForestModel::fit_calibrated(train, labels)?.probabilities(test)
+    })?;
+    results.push((
+        FamilyResult {
+            family: FOREST.into(),
+            settings: format!("{FOREST_SETTINGS}, Platt scaling fitted within each training fold"),
+            mean: forest.mean,
+        },
+        forest,
+    ));
     let knn = cross_validate_with(data, |train, labels, test| {
         let p = Preprocessor::fit(train);
         let y: Vec<i32> = labels.iter().map(|&l| i32::from(l)).collect();
@@ -153,7 +213,7 @@ mod tests {
     fn every_family_is_cross_validated_and_beats_chance() {
         let data = Cohort::HeartFailure.load().expect("load");
         let results = compare(&data, 1.0).expect("compare");
-        assert_eq!(results.len(), 4);
+        assert_eq!(results.len(), 5);
         for (r, report) in &results {
             assert_eq!(r.mean, report.mean);
             eprintln!("{}: {:?}", r.family, r.mean);
@@ -161,5 +221,10 @@ mod tests {
             assert!((0.0..=1.0).contains(&r.mean.brier), "{} Brier {}", r.family, r.mean.brier);
         }
         assert_eq!(compare(&data, 1.0).expect("again"), results, "deterministic");
+        // Platt scaling is monotone: the ranking (AUC) is the forest's; the Brier score improves.
+        let of = |name: &str| results.iter().find(|(f, _)| f.family == name).map(|(_, r)| r.clone()).expect(name);
+        let (raw, calibrated) = (of(FOREST_UNCALIBRATED), of(FOREST));
+        assert!(calibrated.mean.brier < raw.mean.brier, "{} !< {}", calibrated.mean.brier, raw.mean.brier);
+        assert!((calibrated.pooled.calibration_slope - 1.0).abs() < (raw.pooled.calibration_slope - 1.0).abs());
     }
 }

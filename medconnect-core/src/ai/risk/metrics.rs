@@ -114,9 +114,67 @@ pub fn calibration_deciles(labels: &[u8], probabilities: &[f64]) -> Vec<Calibrat
         .collect()
 }
 
+/// logit(p), with p kept away from 0 and 1.
+pub fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-6, 1.0 - 1e-6);
+    (p / (1.0 - p)).ln()
+}
+
+/// Fits `P(y = 1) = sigmoid(slope · logit(p) + intercept)` by maximum likelihood (Newton's
+/// method, a tiny ridge for stability). On a model's held-out predictions it gives the
+/// calibration slope and intercept (1 and 0 when calibrated); on a training set's held-out
+/// predictions it is Platt scaling.
+pub fn logistic_recalibration(labels: &[u8], probabilities: &[f64]) -> (f64, f64) {
+    let x: Vec<f64> = probabilities.iter().map(|p| logit(*p)).collect();
+    let (mut a, mut b) = (1.0, 0.0);
+    for _ in 0..50 {
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 1e-6, 0.0, 1e-6);
+        for (xi, yi) in x.iter().zip(labels) {
+            let p = 1.0 / (1.0 + (-(a * xi + b)).exp());
+            let r = p - f64::from(*yi);
+            let w = (p * (1.0 - p)).max(1e-12);
+            ga += r * xi;
+            gb += r;
+            haa += w * xi * xi;
+            hab += w * xi;
+            hbb += w;
+        }
+        let det = haa * hbb - hab * hab;
+        if det.abs() < 1e-18 {
+            break;
+        }
+        let (da, db) = ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det);
+        a -= da;
+        b -= db;
+        if da.abs() < 1e-10 && db.abs() < 1e-10 {
+            break;
+        }
+    }
+    (a, b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recalibration_finds_slope_one_for_calibrated_scores_and_corrects_shrunk_ones() {
+        // Scores whose frequencies match them exactly: slope 1, intercept 0.
+        let mut labels = Vec::new();
+        let mut probabilities = Vec::new();
+        for (p, n) in [(0.1, 100), (0.3, 100), (0.5, 100), (0.7, 100), (0.9, 100)] {
+            for i in 0..n {
+                probabilities.push(p);
+                labels.push(u8::from((i as f64) < p * n as f64));
+            }
+        }
+        let (slope, intercept) = logistic_recalibration(&labels, &probabilities);
+        assert!((slope - 1.0).abs() < 1e-6 && intercept.abs() < 1e-6, "{slope} {intercept}");
+        // The same outcomes against scores squeezed towards 0.5: slope above 1.
+        let squeezed: Vec<f64> = probabilities.iter().map(|p| 0.5 + (p - 0.5) / 3.0).collect();
+        let (slope, _) = logistic_recalibration(&labels, &squeezed);
+        assert!(slope > 2.0, "{slope}");
+    }
 
     #[test]
     fn auc_of_perfect_random_and_tied_scores() {

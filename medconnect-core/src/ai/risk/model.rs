@@ -5,14 +5,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::dataset::Cohort;
-use super::families::{FOREST, FamilyResult, ForestModel, LOGISTIC, compare};
+use super::families::{FOREST, FOREST_UNCALIBRATED, FamilyResult, ForestModel, LOGISTIC, compare};
 use super::features::{self, Feature};
 use super::pipeline::Preprocessor;
 use super::validate::{CvReport, LogisticModel};
 use crate::error::{Error, Result};
 
 /// Bumped when the file layout changes.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 /// smartcore's L2 penalty; 1.0 matches scikit-learn's C = 1 on these cohorts.
 pub const ALPHA: f64 = 1.0;
 
@@ -109,6 +109,9 @@ pub struct RiskModel {
     pub cross_validation: CvReport,
     /// Every family smartcore offers, cross-validated the same way (for the card).
     pub families: Vec<FamilyResult>,
+    /// For a calibrated forest: the same forest's cross-validation without its calibration,
+    /// so that the card shows calibration before and after.
+    pub uncalibrated: Option<CvReport>,
 }
 
 impl RiskModel {
@@ -121,12 +124,13 @@ impl RiskModel {
         let auc = |name: &str| report(name).map_or(0.0, |r| r.mean.roc_auc);
         // Chosen by cross-validated AUC among the families MedConnect serves and explains.
         let (model, family) = if auc(FOREST) > auc(LOGISTIC) {
-            (Estimator::Forest(ForestModel::fit(&rows, &data.labels)?), FOREST)
+            (Estimator::Forest(ForestModel::fit_calibrated(&rows, &data.labels)?), FOREST)
         } else {
             (Estimator::Logistic(LogisticModel::fit(&rows, &data.labels, ALPHA)?), LOGISTIC)
         };
         let cross_validation =
             report(family).cloned().ok_or_else(|| Error::internal(format!("{family} was not cross-validated")))?;
+        let uncalibrated = (family == FOREST).then(|| report(FOREST_UNCALIBRATED).cloned()).flatten();
         let families = compared.into_iter().map(|(f, _)| f).collect();
         Ok(Self {
             format: FORMAT,
@@ -136,13 +140,15 @@ impl RiskModel {
                 kind.as_str(),
                 if matches!(model, Estimator::Forest(_)) { "bagged-trees" } else { "logistic-l2" }
             ),
-            version: "1.0.0".to_owned(),
+            // 1.1.0: the forest is Platt-scaled (the logistic models are unchanged since 1.0.0).
+            version: if matches!(model, Estimator::Forest(_)) { "1.1.0" } else { "1.0.0" }.to_owned(),
             features: data.features,
             training_rows: u32::try_from(data.rows.len()).unwrap_or(u32::MAX),
             alpha: ALPHA,
             model,
             cross_validation,
             families,
+            uncalibrated,
         })
     }
 

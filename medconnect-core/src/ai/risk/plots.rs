@@ -44,11 +44,10 @@ pub fn roc_png(kind: RiskKind, model: &RiskModel) -> Result<Vec<u8>> {
 }
 
 /// Observed against predicted risk by decile of predicted risk, with the ideal diagonal.
-/// Both axes stop at the same round value just above the data, so the diagonal stays at 45°.
+/// Both axes cover 0 to 1, so no point sits on a border and the diagonal stays at 45°.
 pub fn calibration_png(kind: RiskKind, model: &RiskModel) -> Result<Vec<u8>> {
     let bins = &model.cross_validation.pooled.calibration;
-    let highest = bins.iter().map(|b| b.mean_predicted.max(b.observed)).fold(0.0, f64::max);
-    let limit = ((highest * 10.0).ceil() / 10.0).clamp(0.1, 1.0);
+    let limit = 1.0;
     let points: Vec<(f64, f64)> = bins.iter().map(|b| (b.mean_predicted, b.observed)).collect();
     render(|root| {
         let mut chart = chart(root, &format!("{}: calibration, 5-fold out-of-fold", kind.as_str()), limit)?;

@@ -7,7 +7,9 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 
 use super::dataset::Dataset;
-use super::metrics::{CalibrationBin, accuracy_and_mcc, brier, calibration_deciles, roc_auc, roc_curve};
+use super::metrics::{
+    CalibrationBin, accuracy_and_mcc, brier, calibration_deciles, logistic_recalibration, roc_auc, roc_curve,
+};
 use super::pipeline::Preprocessor;
 use crate::error::{Error, Result};
 
@@ -35,6 +37,10 @@ pub struct PooledCurves {
     /// Corners of the ROC curve, (false positive rate, true positive rate).
     pub roc: Vec<(f64, f64)>,
     pub calibration: Vec<CalibrationBin>,
+    /// Logistic recalibration of the pooled predictions: slope 1 and intercept 0 when
+    /// calibrated; a slope below 1 means predictions too extreme, above 1 too timid.
+    pub calibration_slope: f64,
+    pub calibration_intercept: f64,
 }
 
 /// A fitted logistic model: preprocessing, coefficients on standardised features, intercept.
@@ -108,10 +114,13 @@ pub fn cross_validate_with(
         accuracy: mean(|m| m.accuracy),
         mcc: mean(|m| m.mcc),
     };
+    let (calibration_slope, calibration_intercept) = logistic_recalibration(&pooled_labels, &pooled_probabilities);
     let pooled = PooledCurves {
         roc_auc: roc_auc(&pooled_labels, &pooled_probabilities),
         roc: roc_curve(&pooled_labels, &pooled_probabilities),
         calibration: calibration_deciles(&pooled_labels, &pooled_probabilities),
+        calibration_slope,
+        calibration_intercept,
     };
     Ok(CvReport { folds, mean, pooled })
 }
