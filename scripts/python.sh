@@ -4,32 +4,32 @@
 # ChromeDriver for the browser test (no browser is ever downloaded at run time).
 # Source it and call `ensure_venv` and `ensure_chromium`.
 
-ensure_venv() {
-    local stamp=.venv/.requirements-contract.sha256 sum
-    sum="$(sha256sum scripts/requirements-contract.txt | cut -d' ' -f1)"
+# ensure_requirements FILE WHAT: .venv exists and holds FILE's pinned packages (reinstalled
+# only when FILE changes).
+ensure_requirements() {
+    local file=$1 what=$2 stamp sum
+    stamp=".venv/.$(basename "$file" .txt).sha256"
+    sum="$(sha256sum "$file" | cut -d' ' -f1)"
     if [ ! -x .venv/bin/python ]; then
         say "creating the Python virtual environment .venv"
         python3 -m venv .venv
     fi
     if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
-        say "installing the contract tools into .venv (scripts/requirements-contract.txt)"
+        say "installing $what into .venv ($file)"
         .venv/bin/pip install -q --upgrade pip
-        .venv/bin/pip install -q -r scripts/requirements-contract.txt
+        .venv/bin/pip install -q -r "$file"
         echo "$sum" >"$stamp"
     fi
 }
 
-# The Python bindings' tools (scripts/requirements-py.txt) in the same .venv.
+# The contract checks' tools.
+ensure_venv() {
+    ensure_requirements scripts/requirements-contract.txt "the contract tools"
+}
+
+# The Python bindings' tools, in the same .venv.
 ensure_py_tools() {
-    local stamp=.venv/.requirements-py.sha256 sum
-    sum="$(sha256sum scripts/requirements-py.txt | cut -d' ' -f1)"
-    [ -x .venv/bin/python ] || { say "creating the Python virtual environment .venv"; python3 -m venv .venv; }
-    if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
-        say "installing the Python bindings' tools into .venv (scripts/requirements-py.txt)"
-        .venv/bin/pip install -q --upgrade pip
-        .venv/bin/pip install -q -r scripts/requirements-py.txt
-        echo "$sum" >"$stamp"
-    fi
+    ensure_requirements scripts/requirements-py.txt "the Python bindings' tools"
 }
 
 # Builds the bindings' abi3 wheel with maturin (PROFILE: dev by default, which shares the

@@ -143,46 +143,27 @@ fn tree_probabilities(
 /// Cross-validates every family on the dataset; logistic regression first. Each result comes
 /// with its whole report, so that training reuses the winner's instead of validating it again.
 pub fn compare(data: &Dataset, alpha: f64) -> Result<Vec<(FamilyResult, CvReport)>> {
-    let logistic = cross_validate_logistic(data, alpha)?;
-    let mut results = vec![(
-        FamilyResult { family: LOGISTIC.into(), settings: format!("L2, alpha = {alpha}"), mean: logistic.mean },
-        logistic,
-    )];
+    let named = |family: &str, settings: String, report: CvReport| {
+        (FamilyResult { family: family.into(), settings, mean: report.mean }, report)
+    };
+    let mut results = vec![named(LOGISTIC, format!("L2, alpha = {alpha}"), cross_validate_logistic(data, alpha)?)];
     let tree = cross_validate_with(data, |train, labels, test| {
         let p = Preprocessor::fit(train);
         let y: Vec<i32> = labels.iter().map(|&l| i32::from(l)).collect();
         tree_probabilities(&matrix(&standardised(&p, train))?, &y, &matrix(&standardised(&p, test))?, 4, 20)
     })?;
-    results.push((
-        FamilyResult {
-            family: "decision tree".into(),
-            settings:
-                "depth ≤ 4, ≥ 20 rows per leaf; smartcore 0.7 gives a single tree's leaf vote (0 or 1) as its probability"
-                    .into(),
-            mean: tree.mean,
-        },
+    results.push(named(
+        "decision tree",
+        "depth ≤ 4, ≥ 20 rows per leaf; smartcore 0.7 gives a single tree's leaf vote (0 or 1) as its probability"
+            .into(),
         tree,
     ));
     let raw = cross_validate_with(data, |train, labels, test| ForestModel::fit(train, labels)?.probabilities(test))?;
-    results.push((
-        FamilyResult {
-            family: FOREST_UNCALIBRATED.into(),
-            settings: format!("{FOREST_SETTINGS}, the trees' mean as it is"),
-            mean: raw.mean,
-        },
-        raw,
-    ));
+    results.push(named(FOREST_UNCALIBRATED, format!("{FOREST_SETTINGS}, the trees' mean as it is"), raw));
     let forest = cross_validate_with(data, |train, labels, test| {
         ForestModel::fit_calibrated(train, labels)?.probabilities(test)
     })?;
-    results.push((
-        FamilyResult {
-            family: FOREST.into(),
-            settings: format!("{FOREST_SETTINGS}, Platt scaling fitted within each training fold"),
-            mean: forest.mean,
-        },
-        forest,
-    ));
+    results.push(named(FOREST, format!("{FOREST_SETTINGS}, Platt scaling fitted within each training fold"), forest));
     let knn = cross_validate_with(data, |train, labels, test| {
         let p = Preprocessor::fit(train);
         let y: Vec<i32> = labels.iter().map(|&l| i32::from(l)).collect();
@@ -193,14 +174,7 @@ pub fn compare(data: &Dataset, alpha: f64) -> Result<Vec<(FamilyResult, CvReport
             model.predict_proba(&matrix(&standardised(&p, test))?).map_err(|e| Error::internal(e.to_string()))?;
         Ok(proba.iter().map(|row| if row.len() > 1 { row[1] } else { 0.0 }).collect())
     })?;
-    results.push((
-        FamilyResult {
-            family: "k nearest neighbours".into(),
-            settings: "k = 25, Euclidean, standardised".into(),
-            mean: knn.mean,
-        },
-        knn,
-    ));
+    results.push(named("k nearest neighbours", "k = 25, Euclidean, standardised".into(), knn));
     Ok(results)
 }
 
