@@ -40,29 +40,14 @@ pub type AllApis = (
 
 /// The OpenAPI service, for serving and for exporting the spec.
 pub fn openapi(public_url: &str) -> OpenApiService<AllApis, ()> {
-    OpenApiService::new(
-        (
-            AuthApi,
-            PatientsApi,
-            DoctorsApi,
-            MedicalApi,
-            ConsultationsApi,
-            InteractionsApi,
-            PredictionsApi,
-            AccountsApi,
-            ApiKeysApi,
-            HealthApi,
-        ),
-        "MedConnect",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
-        "Clinical-data backend: patients, doctors, medical records and care teams. \
+    OpenApiService::new(AllApis::default(), "MedConnect", env!("CARGO_PKG_VERSION"))
+        .description(
+            "Clinical-data backend: patients, doctors, medical records and care teams. \
          Sign in with `POST /login` (or Swagger UI's Authorize button) and send the access \
          token as `Authorization: Bearer …`. Errors are RFC 9457 problem+json.",
-    )
-    .license(LicenseObject::new("Apache-2.0").url("https://www.apache.org/licenses/LICENSE-2.0"))
-    .server(public_url)
+        )
+        .license(LicenseObject::new("Apache-2.0").url("https://www.apache.org/licenses/LICENSE-2.0"))
+        .server(public_url)
 }
 
 /// The whole HTTP application around a core handle. Fails when the served spec cannot be

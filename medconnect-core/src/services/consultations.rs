@@ -104,14 +104,14 @@ impl MedConnect {
         let event = AuditEvent::new(Some(actor), AuditAction::ConsultationRead).target(Some(id.0));
         let mut conn = self.pool().acquire().await?;
         let Some(consultation) = consultations::get(&mut *conn, id, false).await? else {
-            crate::store::audit::insert_one(&mut *conn, &event.denied().into_row(self.audit_keys())).await?;
+            self.record_refusal(&mut *conn, event).await?;
             return Err(Error::NotFound("consultation"));
         };
         let (patient, doctor) = (consultation.patient_id, consultation.doctor_id);
         let event = event.about(Some(patient));
         let party = policy::consultation_party(actor, patient, doctor);
         if let Err(refusal) = policy::authorize_consultation(party, ConsultationAction::Read) {
-            crate::store::audit::insert_one(&mut *conn, &event.denied().into_row(self.audit_keys())).await?;
+            self.record_refusal(&mut *conn, event).await?;
             return Err(refusal);
         }
         let (shares, documents) = match party {
@@ -166,7 +166,7 @@ impl MedConnect {
         };
         if let Some((event, refusal)) = refusal {
             tx.rollback().await?;
-            crate::store::audit::insert_one(&mut *conn, &event.denied().into_row(self.audit_keys())).await?;
+            self.record_refusal(&mut *conn, event).await?;
             return Err(refusal);
         }
         let Some(current) = current else { return Err(Error::NotFound("consultation")) };

@@ -97,7 +97,7 @@ impl MedConnect {
         let facts = store::patients::facts(&mut *tx, actor, patient, true).await?;
         if let Err(refusal) = policy::authorize(policy::relation(actor, patient, facts, self.clock().now()), action) {
             tx.rollback().await?;
-            store::audit::insert_one(&mut *conn, &event.denied().into_row(self.audit_keys())).await?;
+            self.record_refusal(&mut *conn, event).await?;
             return Err(refusal);
         }
         let done = work(&mut tx).await?;
@@ -152,7 +152,7 @@ impl MedConnect {
             })
             .await?;
         if let Err(refusal) = policy::authorize(policy::relation(actor, patient, facts, self.clock().now()), action) {
-            store::audit::insert_one(self.pool(), &event.denied().into_row(self.audit_keys())).await?;
+            self.record_refusal(self.pool(), event).await?;
             return Err(refusal);
         }
         Ok(())
@@ -191,6 +191,13 @@ impl MedConnect {
         drop(conn);
         self.audit_writer().append(AuditEvent::new(Some(actor), action).into_row(self.audit_keys())).await?;
         Ok(value)
+    }
+}
+
+impl MedConnect {
+    /// Records a refusal in the audit trail, on its own (outside any rolled-back work).
+    pub(crate) async fn record_refusal(&self, db: impl sqlx::PgExecutor<'_>, event: AuditEvent) -> Result<()> {
+        store::audit::insert_one(db, &event.denied().into_row(self.audit_keys())).await
     }
 }
 

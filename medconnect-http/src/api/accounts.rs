@@ -144,6 +144,7 @@ impl From<medconnect_core::AuditVerification> for AuditVerificationView {
     }
 }
 
+#[derive(Default)]
 pub struct AccountsApi;
 
 #[OpenApi(tag = "ApiTags::Admin")]

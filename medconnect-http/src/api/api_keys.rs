@@ -90,6 +90,7 @@ pub enum ApiKeyRevoked {
     Done,
 }
 
+#[derive(Default)]
 pub struct ApiKeysApi;
 
 #[OpenApi(tag = "ApiTags::Admin")]

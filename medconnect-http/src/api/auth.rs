@@ -104,6 +104,7 @@ pub enum LoggedOut {
     Done,
 }
 
+#[derive(Default)]
 pub struct AuthApi;
 
 #[OpenApi(tag = "ApiTags::Auth")]

@@ -254,6 +254,7 @@ pub enum ConsultationCreated {
     Created(Json<ConsultationView>),
 }
 
+#[derive(Default)]
 pub struct ConsultationsApi;
 
 impl ConsultationsApi {

@@ -113,6 +113,7 @@ pub enum DoctorCreated {
     Created(Json<DoctorView>),
 }
 
+#[derive(Default)]
 pub struct DoctorsApi;
 
 #[OpenApi(tag = "ApiTags::Doctors")]

@@ -49,6 +49,7 @@ pub enum Readiness {
     NotReady(PlainText<&'static str>),
 }
 
+#[derive(Default)]
 pub struct HealthApi;
 
 #[OpenApi(tag = "ApiTags::Operations")]

@@ -234,6 +234,7 @@ impl From<&InteractionReport> for InteractionCheck {
     }
 }
 
+#[derive(Default)]
 pub struct InteractionsApi;
 
 #[OpenApi(tag = "ApiTags::DecisionSupport")]

@@ -318,6 +318,7 @@ pub enum EntryCreated {
     Created(Json<EntryView>),
 }
 
+#[derive(Default)]
 pub struct MedicalApi;
 
 #[OpenApi(tag = "ApiTags::MedicalData")]

@@ -214,6 +214,7 @@ pub enum CareRevoked {
     Done,
 }
 
+#[derive(Default)]
 pub struct PatientsApi;
 
 #[OpenApi(tag = "ApiTags::Patients")]

@@ -498,6 +498,7 @@ pub enum PredictionCreated {
     Created(Json<PredictionView>),
 }
 
+#[derive(Default)]
 pub struct PredictionsApi;
 
 #[OpenApi(tag = "ApiTags::DecisionSupport")]

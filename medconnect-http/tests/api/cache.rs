@@ -196,6 +196,13 @@ impl Drop for TempRedis {
     }
 }
 
+/// The patient revokes the doctor's care; the doctor's next read is refused at once.
+async fn revoke_and_check_refused(app: &TestApp, w: &Ward) {
+    let path = format!("/patients/{}/care-team/{}", w.patient, w.doctor_id);
+    assert_eq!(app.delete(&path, Some(&w.patient_s.access)).await.status, 204);
+    assert_problem(&app.get(&format!("/medical_data/{}", w.patient), Some(&w.doctor.access)).await, 404);
+}
+
 async fn cache_state(app: &TestApp) -> String {
     app.get("/ready", None).await.body["cache"].as_str().unwrap_or_default().to_owned()
 }
@@ -227,13 +234,7 @@ async fn redis_stopped_mid_run_changes_nothing_but_speed_and_is_used_again_when_
     let email = me.body["email"].as_str().expect("email");
     assert_eq!(app.login(email, crate::helpers::PASSWORD).await.status, 200, "sign-in goes on too");
     assert_eq!(cache_state(&app).await, "degraded");
-    assert_eq!(
-        app.delete(&format!("/patients/{}/care-team/{}", w.patient, w.doctor_id), Some(&w.patient_s.access))
-            .await
-            .status,
-        204
-    );
-    assert_problem(&app.get(&format!("/medical_data/{}", w.patient), Some(&w.doctor.access)).await, 404);
+    revoke_and_check_refused(&app, &w).await;
 
     // Redis comes back empty: the cache is used again after the back-off, and still right.
     redis.resume();
@@ -306,13 +307,7 @@ async fn without_redis_the_in_process_cache_serves_one_instance_correctly() {
     assert!(records(&app, &w.doctor.access, w.patient).await.is_empty());
     app.add_entry(&w.doctor.access, w.patient, blood_pressure(133.0)).await;
     assert_eq!(records(&app, &w.doctor.access, w.patient).await, vec![133.0]);
-    assert_eq!(
-        app.delete(&format!("/patients/{}/care-team/{}", w.patient, w.doctor_id), Some(&w.patient_s.access))
-            .await
-            .status,
-        204
-    );
-    assert_problem(&app.get(&format!("/medical_data/{}", w.patient), Some(&w.doctor.access)).await, 404);
+    revoke_and_check_refused(&app, &w).await;
     assert_eq!(app.post("/logout", Some(&w.doctor.access), json!({})).await.status, 204);
     assert_problem(&app.get("/me", Some(&w.doctor.access)).await, 401);
 }

@@ -49,7 +49,7 @@ pub struct RiskResult {
 
 /// The band of a probability, by the cut-offs the model's statement gives with their source.
 fn band(kind: RiskKind, p: f64) -> RiskBand {
-    let [low, high] = kind.statement().band_cutoffs;
+    let [low, high] = kind.band_cutoffs();
     if p < low {
         RiskBand::Low
     } else if p < high {
@@ -207,8 +207,7 @@ pub fn check_population(kind: RiskKind, patient: &Patient, entries: &[MedicalEnt
 /// training cohort's ages is flagged.
 fn population_warnings(kind: RiskKind, features: &[Feature], row: &[Option<f64>]) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
-    let statement = kind.statement();
-    let [lo, hi] = statement.age_range;
+    let [lo, hi] = kind.age_range();
     let age = features.iter().position(|f| f.source == Source::Age).and_then(|j| row[j]);
     if let Some(age) = age {
         if age < 18.0 {

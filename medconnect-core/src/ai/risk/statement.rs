@@ -28,6 +28,24 @@ const TEACHING: &str = "Fitted on a public teaching extract of a research cohort
      not a validated clinical score, not externally validated: a signal for a clinician, never a decision";
 
 impl RiskKind {
+    /// The band cut-offs of [`ModelStatement::band_cutoffs`], without building the texts
+    /// (read on every prediction).
+    pub const fn band_cutoffs(self) -> [f64; 2] {
+        match self {
+            RiskKind::CardiovascularRisk => [0.10, 0.20],
+            RiskKind::DiabetesRisk | RiskKind::HeartFailureMortality => [0.30, 0.60],
+        }
+    }
+
+    /// The ages of the training cohort (tested against the cohorts below).
+    pub const fn age_range(self) -> [f64; 2] {
+        match self {
+            RiskKind::CardiovascularRisk => [32.0, 70.0],
+            RiskKind::DiabetesRisk => [21.0, 81.0],
+            RiskKind::HeartFailureMortality => [40.0, 95.0],
+        }
+    }
+
     pub fn statement(self) -> ModelStatement {
         let card = format!("models/{}.md", self.as_str());
         match self {
@@ -42,11 +60,11 @@ impl RiskKind {
                      that the ESC guidelines use"
                 ),
                 card,
-                band_cutoffs: [0.10, 0.20],
+                band_cutoffs: self.band_cutoffs(),
                 band_source: "NCEP ATP III (JAMA 2001;285:2486–2497): 10-year coronary heart disease risk < 10 %, \
                               10–20 %, > 20 %"
                     .into(),
-                age_range: [32.0, 70.0],
+                age_range: self.age_range(),
             },
             RiskKind::DiabetesRisk => ModelStatement {
                 outcome: "diabetes (the cohort's Outcome: diagnosed within five years of the examination)".into(),
@@ -59,9 +77,9 @@ impl RiskKind {
                      with diabetes"
                 ),
                 card,
-                band_cutoffs: [0.30, 0.60],
+                band_cutoffs: self.band_cutoffs(),
                 band_source: "MedConnect display thresholds, not from a guideline".into(),
-                age_range: [21.0, 81.0],
+                age_range: self.age_range(),
             },
             RiskKind::HeartFailureMortality => ModelStatement {
                 outcome: "death during follow-up".into(),
@@ -71,9 +89,9 @@ impl RiskKind {
                     .into(),
                 limits: format!("{TEACHING}. Only for patients with heart failure"),
                 card,
-                band_cutoffs: [0.30, 0.60],
+                band_cutoffs: self.band_cutoffs(),
                 band_source: "MedConnect display thresholds, not from a guideline".into(),
-                age_range: [40.0, 95.0],
+                age_range: self.age_range(),
             },
         }
     }
