@@ -1,6 +1,6 @@
 //! Between Python objects and the core's serde types: one definition of every type, in the
-//! core, turned into Python dicts by pythonize (the Python package makes them frozen
-//! records) and read back the same way.
+//! core, turned into Python dicts (the Python package makes them frozen records) by
+//! [`to_python`](crate::to_python) and read back by pythonize.
 
 use medconnect_core::Error;
 use pyo3::prelude::*;
@@ -8,12 +8,21 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::errors;
+use crate::to_python::{Values, to_python};
 
 /// A serialisable value as Python objects (dicts, lists, strings, numbers).
 pub fn into_py<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
-    pythonize::pythonize(py, value)
-        .map(Bound::unbind)
-        .map_err(|e| errors::to_py(py, Error::internal(format!("converting an answer: {e}"))))
+    converted(py, to_python(py, value, Values::Fresh))
+}
+
+/// As [`into_py`], for answers whose strings come from a fixed vocabulary (the interaction
+/// thesaurus, the models' statements): their Python strings are made once and reused.
+pub fn vocabulary_into_py<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
+    converted(py, to_python(py, value, Values::Reused))
+}
+
+fn converted(py: Python<'_>, value: PyResult<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    value.map(Bound::unbind).map_err(|e| errors::to_py(py, Error::internal(format!("converting an answer: {e}"))))
 }
 
 /// Python arguments as a core type; a mismatch is an `InvalidInput` naming `what`.

@@ -1,8 +1,8 @@
 //! Python bindings of the MedConnect core: the native part of `import medconnect`.
 //!
 //! The core's own use cases run in process, with the core's own authorisation, validation
-//! and audit: the same rules as over HTTP. This crate only converts (serde types to and
-//! from Python objects through pythonize) and releases the GIL while the core works; the
+//! and audit: the same rules as over HTTP. This crate only converts (serde types to
+//! Python objects with [`to_python`], and back through pythonize) and releases the GIL while the core works; the
 //! Python package (`python/medconnect`) turns answers into frozen records with `datetime`
 //! and `uuid.UUID` values, pages into iterators, and offers `Client` and `AsyncClient`.
 
@@ -14,6 +14,7 @@ mod convert;
 mod dispatch;
 mod errors;
 mod offline;
+mod to_python;
 
 use pyo3::prelude::*;
 

@@ -9,7 +9,7 @@ use medconnect_core::{Error, services};
 use pyo3::prelude::*;
 use serde_json::json;
 
-use crate::convert::{into_py, result};
+use crate::convert::{into_py, result, vocabulary_into_py};
 
 /// Every interacting pair among `drugs` (French or English names, RxNorm ids, classes),
 /// most severe first, with unknown names and suggestions.
@@ -19,7 +19,7 @@ pub fn check_interactions(py: Python<'_>, drugs: Vec<String>) -> PyResult<Py<PyA
         services::validate_drugs(&drugs)?;
         Ok(InteractionKb::shared()?.check(&drugs))
     });
-    into_py(py, &result(py, report)?)
+    vocabulary_into_py(py, &result(py, report)?)
 }
 
 /// One of the shipped risk models.
@@ -69,6 +69,6 @@ impl NativeRiskModel {
     fn predict(&self, py: Python<'_>, inputs: Vec<(String, f64)>) -> PyResult<Py<PyAny>> {
         let predicted = py.detach(|| predict_from_inputs(self.kind, &self.model, &inputs));
         let (prediction, used) = result(py, predicted)?;
-        into_py(py, &json!({ "result": prediction, "inputs": used }))
+        vocabulary_into_py(py, &json!({ "result": prediction, "inputs": used }))
     }
 }

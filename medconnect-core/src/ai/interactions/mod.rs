@@ -112,6 +112,8 @@ struct Interaction {
     severity: Severity,
     levels: Arc<[Level]>,
     mechanism: Arc<str>,
+    /// Whether its levels differ by dose: read from the advice texts once, at load.
+    dose_dependent: bool,
 }
 
 /// What loading found wrong with the data, and how it was handled.
@@ -332,6 +334,7 @@ impl InteractionKb {
             b.interactions.push(Interaction {
                 sides: [a, c],
                 severity,
+                dose_dependent: dose::depends_on_dose(&levels),
                 levels: levels.into(),
                 mechanism: Arc::from(mechanism),
             });
@@ -451,6 +454,7 @@ impl InteractionKb {
         if hits.is_empty() {
             return None;
         }
+        let dose_dependent = hits.iter().any(|&(index, _)| self.interactions[index as usize].dose_dependent);
         let mut findings: Vec<Finding> = hits
             .into_iter()
             .map(|(index, forward)| {
@@ -473,7 +477,7 @@ impl InteractionKb {
             drug_a: a.input.clone(),
             drug_b: b.input.clone(),
             severity: findings[0].severity,
-            dose_dependent: findings.iter().any(|f| dose::depends_on_dose(&f.levels)),
+            dose_dependent,
             findings,
         })
     }
