@@ -62,6 +62,14 @@ pub struct Config {
     pub cache_capacity: u64,
     /// The longest a Redis operation may take before the request goes to PostgreSQL.
     pub redis_timeout: Duration,
+    /// `MEDCONNECT_CACHE_LEASE_MS` (default 2,000): how long an instance may answer from its
+    /// own memory after Redis last confirmed it receives every invalidation; also the longest
+    /// a write waits for an instance that stopped confirming them.
+    pub cache_lease: Duration,
+    /// `MEDCONNECT_CACHE_LEASE_HOLDER` (default on): whether this process takes a lease at
+    /// all. One-shot commands do not: a process that ends without leaving the lease list
+    /// makes writes wait for its lease to run out.
+    pub cache_lease_holder: bool,
     /// `MEDCONNECT_CACHE=off`: no cache at all, every read from PostgreSQL (measurements,
     /// fault finding). On by default.
     pub cache_enabled: bool,
@@ -91,6 +99,8 @@ impl Config {
             cache_ttl: crate::cache::CacheTtl { data: Duration::from_secs(300), access: Duration::from_secs(60) },
             cache_capacity: 10_000,
             redis_timeout: Duration::from_millis(100),
+            cache_lease: Duration::from_secs(2),
+            cache_lease_holder: true,
             cache_enabled: true,
             consultation_grace: chrono::Duration::days(7),
         }
@@ -165,6 +175,9 @@ impl Config {
         config.cache_ttl.access = Duration::from_secs(number("MEDCONNECT_CACHE_ACCESS_TTL_SECS", 60, 1..=3_600)?);
         config.cache_capacity = number("MEDCONNECT_CACHE_CAPACITY", 10_000, 100..=10_000_000)?;
         config.redis_timeout = Duration::from_millis(number("MEDCONNECT_REDIS_TIMEOUT_MS", 100, 5..=10_000)?);
+        config.cache_lease = Duration::from_millis(number("MEDCONNECT_CACHE_LEASE_MS", 2_000, 200..=60_000)?);
+        config.cache_lease_holder =
+            !var("MEDCONNECT_CACHE_LEASE_HOLDER").is_some_and(|v| matches!(v.as_str(), "off" | "0" | "false"));
         config.consultation_grace =
             chrono::Duration::hours(whole(number("MEDCONNECT_CONSULTATION_GRACE_HOURS", 7 * 24, 0..=365 * 24)?));
         Ok(config)

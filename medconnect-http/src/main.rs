@@ -127,14 +127,21 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// The core for a one-shot command: it serves no reads, so it takes no cache lease (an
+/// ended process would leave writes waiting for its lease to run out).
 async fn connect() -> anyhow::Result<MedConnect> {
-    let config = Config::from_env().context("configuration")?;
+    let mut config = Config::from_env().context("configuration")?;
+    config.cache_lease_holder = false;
+    connect_with(config).await
+}
+
+async fn connect_with(config: Config) -> anyhow::Result<MedConnect> {
     MedConnect::connect(config).await.context("connecting to PostgreSQL and applying migrations")
 }
 
 async fn serve() -> anyhow::Result<()> {
     let settings = HttpSettings::from_env().context("configuration")?;
-    let app = connect().await?;
+    let app = connect_with(Config::from_env().context("configuration")?).await?;
     let server =
         Application::build(app, settings.clone()).await.with_context(|| format!("binding {}", settings.bind))?;
     tracing::info!(addr = %server.addr(), docs = %format!("http://{}/docs", server.addr()), "MedConnect listening");

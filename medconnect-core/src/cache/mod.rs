@@ -16,6 +16,7 @@
 //! live in the process alone: right for one instance. When Redis fails or is slow, the
 //! cache steps aside (see [`redis::Shared`]) and requests go to PostgreSQL.
 
+mod lease;
 mod local;
 mod redis;
 
@@ -29,7 +30,7 @@ use crate::domain::{PatientId, UserId};
 use crate::error::Result;
 
 pub use self::redis::CacheStatus;
-pub(crate) use self::redis::Shared as SharedCache;
+pub(crate) use self::redis::{Limits as SharedLimits, Shared as SharedCache};
 
 /// What a group of cached entries is about: a write to it makes them all old.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,8 +61,10 @@ pub(crate) struct ScopeView {
 
 #[derive(Debug, Clone, Copy)]
 enum Pinned {
-    /// Entries are looked up under this generation.
-    At(u64),
+    /// Entries are looked up under this generation. `seen`: what the in-process level had
+    /// received of invalidations at the first lookup; an entry read after another one
+    /// arrived is not kept in memory (see [`redis::Shared`]).
+    At { generation: u64, seen: u64 },
     /// The cache could not be used at the first lookup: the whole request goes to PostgreSQL.
     Uncached,
 }
@@ -119,11 +122,10 @@ impl Cache {
         url: &str,
         namespace: &str,
         ttl: CacheTtl,
-        capacity: u64,
-        op_timeout: Duration,
+        limits: SharedLimits,
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<Self> {
-        let shared = redis::Shared::connect(url, namespace, capacity, ttl.data.max(ttl.access), op_timeout, stop)?;
+        let shared = redis::Shared::connect(url, namespace, limits, ttl.data.max(ttl.access), stop)?;
         Ok(Self { inner: Arc::new(Backend::Shared(shared)), ttl })
     }
 
@@ -155,31 +157,36 @@ impl Cache {
     {
         let looked_up = match (view.pinned, &*self.inner) {
             (Some(Pinned::Uncached), _) | (_, Backend::Off) => None,
-            (Some(Pinned::At(generation)), Backend::Local(local)) => {
-                Some((generation, local.get(&view.key, generation, entry)))
+            (Some(Pinned::At { generation, seen }), Backend::Local(local)) => {
+                Some((generation, seen, local.get(&view.key, generation, entry)))
             }
-            (Some(Pinned::At(generation)), Backend::Shared(shared)) => {
-                Some((generation, shared.get_at(&view.key, generation, entry).await))
+            (Some(Pinned::At { generation, seen }), Backend::Shared(shared)) => {
+                Some((generation, seen, shared.get_at(&view.key, generation, seen, entry).await))
             }
-            (None, Backend::Local(local)) => Some(local.lookup(&view.key, entry)),
+            (None, Backend::Local(local)) => {
+                let (generation, bytes) = local.lookup(&view.key, entry);
+                Some((generation, 0, bytes))
+            }
             (None, Backend::Shared(shared)) => shared.lookup(&view.key, entry).await,
         };
         if view.pinned.is_none() {
-            view.pinned = Some(looked_up.as_ref().map_or(Pinned::Uncached, |(g, _)| Pinned::At(*g)));
+            view.pinned = Some(
+                looked_up.as_ref().map_or(Pinned::Uncached, |&(generation, seen, _)| Pinned::At { generation, seen }),
+            );
         }
-        if let Some((_, Some(bytes))) = &looked_up {
+        if let Some((_, _, Some(bytes))) = &looked_up {
             if let Ok(value) = serde_json::from_slice(bytes) {
                 return Ok(value);
             }
         }
         let value = load().await?;
-        if let Some((generation, _)) = looked_up {
+        if let Some((generation, seen, _)) = looked_up {
             if let Ok(bytes) = serde_json::to_vec(&value) {
                 let ttl = self.ttl(kind);
                 match &*self.inner {
                     Backend::Off => {}
                     Backend::Local(local) => local.store(&view.key, entry, generation, bytes, ttl),
-                    Backend::Shared(shared) => shared.store(&view.key, entry, generation, bytes, ttl).await,
+                    Backend::Shared(shared) => shared.store(&view.key, entry, generation, seen, bytes, ttl).await,
                 }
             }
         }

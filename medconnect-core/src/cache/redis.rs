@@ -6,22 +6,26 @@
 //!   to PostgreSQL, rather than waiting on a broken Redis at every request.
 //! - A bump that could not reach Redis is remembered, and the cache is not used again until
 //!   the bump has gone through: entries cached before a write are never served after it.
-//! - The in-process level holds entries' bytes under their generation, and is asked only
-//!   with the generation Redis returns, so it cannot serve an old entry. Redis pub/sub tells
-//!   every instance which scopes were bumped, so their old entries leave memory early; when
-//!   the subscription drops, the in-process level is emptied and not used until it is back.
+//! - The in-process level holds entries' bytes under their generation. While this instance
+//!   holds its lease (see [`super::lease`]) it answers from them without asking Redis: every
+//!   bump waits for each leased instance to confirm it has dropped the bumped scopes (or to
+//!   be struck off and its lease to run out) before the write is acknowledged. Without the
+//!   lease it asks Redis for the scope's generation (one plain GET) and answers from memory
+//!   only if it matches. When the subscription drops, the in-process level is emptied and
+//!   not used until it is back.
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{self, Script};
 use deadpool_redis::{Config as PoolConfig, Pool, Runtime, Timeouts};
 use moka::sync::Cache as Moka;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
+use super::lease::Freshness;
 use crate::error::{Error, Result};
 
 /// How the shared cache is doing, for `/ready`.
@@ -39,12 +43,11 @@ pub enum CacheStatus {
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
-/// Current generation and, unless the caller already holds the entry under that
-/// generation, the entry's bytes and milliseconds left to live. One round trip.
+/// Current generation, the entry's bytes under it and milliseconds left to live: one round
+/// trip, for an entry this instance does not hold.
 const LOOKUP: &str = r"
 local g = redis.call('GET', KEYS[1]) or '0'
-if g == ARGV[2] then return {g, false, 0} end
-local key = ARGV[1] .. g .. ':' .. ARGV[3]
+local key = ARGV[1] .. g .. ':' .. ARGV[2]
 return {g, redis.call('GET', key), redis.call('PTTL', key)}
 ";
 
@@ -55,6 +58,31 @@ if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] then
   return 1
 end
 return 0
+";
+
+/// Bumps the generations `KEYS[2..]`, tells every instance (`ARGV[1]`: channel, `ARGV[2]`:
+/// message), and returns the instances whose lease still runs (`KEYS[1]`, scored by the
+/// Redis time their lease ends): those must confirm the bump.
+const BUMP: &str = r"
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+for i = 2, #KEYS do redis.call('INCR', KEYS[i]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local leased = redis.call('ZRANGE', KEYS[1], 0, -1)
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return leased
+";
+
+/// Renews instance `ARGV[1]`'s lease for `ARGV[2]` ms of Redis time; `ARGV[3]` = 1 takes a
+/// new one. 0 when the instance was struck off meanwhile (it must forget what it holds).
+const RENEW: &str = r"
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if ARGV[3] == '0' and not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], 4 * tonumber(ARGV[2]))
+return 1
 ";
 
 /// Counts an attempt in each counter (a new window where the old one ended) and returns,
@@ -108,9 +136,31 @@ struct Health {
     backoff: Duration,
     /// Scopes whose bump did not reach Redis: flushed before the cache is used again.
     pending_bumps: HashSet<String>,
+    /// When Redis first failed this instance since it last answered: other instances'
+    /// leases end at most one lease period after Redis stopped answering them.
+    failing_since: Option<Instant>,
 }
 
+/// Sizes and times of the shared cache.
+pub(crate) struct Limits {
+    /// Entries held in process at most.
+    pub capacity: u64,
+    /// Longest wait for one Redis operation.
+    pub op_timeout: Duration,
+    /// How long a lease lasts (see [`super::lease`]): the same for every instance, since
+    /// writers wait for other instances' leases to run out.
+    pub lease: Duration,
+    /// Whether this process takes a lease (one-shot commands do not).
+    pub takes_lease: bool,
+}
+
+/// Bumps of this instance waiting for other instances to confirm them: by bump number, the
+/// instances confirming, as their confirmations arrive.
+type Waiting = Mutex<HashMap<u64, mpsc::UnboundedSender<String>>>;
+
 pub(crate) struct Shared {
+    /// This handle, for the tasks it starts.
+    me: Weak<Shared>,
     pool: Pool,
     /// One multiplexed connection shared by every request (requests are pipelined on it);
     /// taken from the pool, and replaced from it after a failure.
@@ -123,21 +173,32 @@ pub(crate) struct Shared {
     local: Moka<String, Arc<Slot>>,
     subscribed: Arc<AtomicBool>,
     health: Mutex<Health>,
+    /// This instance's name in the lease list and in confirmations.
+    instance: String,
+    leases_key: String,
+    confirmations: String,
+    lease: Duration,
+    freshness: Freshness,
+    bumps_sent: AtomicU64,
+    waiting: Waiting,
     lookup: Script,
     store: Script,
+    bump: Script,
+    renew: Script,
     count: Script,
     settle: Script,
 }
 
 impl Shared {
+    /// `ttl`: the longest time to live of an entry.
     pub fn connect(
         url: &str,
         namespace: &str,
-        capacity: u64,
+        limits: Limits,
         ttl: Duration,
-        op_timeout: Duration,
         stop: watch::Receiver<bool>,
     ) -> Result<Arc<Self>> {
+        let Limits { capacity, op_timeout, lease, takes_lease } = limits;
         let mut config = PoolConfig::from_url(url);
         let mut pool_config = deadpool_redis::PoolConfig::new(2);
         pool_config.timeouts = Timeouts { wait: Some(op_timeout), create: Some(op_timeout), recycle: Some(op_timeout) };
@@ -147,7 +208,8 @@ impl Shared {
             .map_err(|_| Error::invalid("REDIS_URL", "is not a Redis URL (redis://host:port/db)"))?;
         let client = redis::Client::open(url)
             .map_err(|_| Error::invalid("REDIS_URL", "is not a Redis URL (redis://host:port/db)"))?;
-        let shared = Arc::new(Self {
+        let shared = Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             pool,
             connection: Mutex::new(None),
             namespace: namespace.to_owned(),
@@ -159,13 +221,36 @@ impl Shared {
                 .time_to_live(ttl)
                 .build(),
             subscribed: Arc::new(AtomicBool::new(false)),
-            health: Mutex::new(Health { open_until: None, backoff: Duration::ZERO, pending_bumps: HashSet::new() }),
+            health: Mutex::new(Health {
+                open_until: None,
+                backoff: Duration::ZERO,
+                pending_bumps: HashSet::new(),
+                failing_since: None,
+            }),
+            instance: uuid::Uuid::new_v4().simple().to_string(),
+            leases_key: format!("{namespace}:leases"),
+            confirmations: format!("{namespace}:confirm"),
+            lease,
+            freshness: Freshness::new(),
+            bumps_sent: AtomicU64::new(0),
+            waiting: Mutex::new(HashMap::new()),
             lookup: Script::new(LOOKUP),
             store: Script::new(STORE),
+            bump: Script::new(BUMP),
+            renew: Script::new(RENEW),
             count: Script::new(COUNT),
             settle: Script::new(SETTLE),
         });
-        tokio::spawn(subscribe(client, Arc::downgrade(&shared), stop));
+        tokio::spawn(subscribe(client, Arc::downgrade(&shared), stop.clone()));
+        let farewell = Farewell {
+            pool: shared.pool.clone(),
+            leases_key: shared.leases_key.clone(),
+            instance: shared.instance.clone(),
+            op_timeout,
+        };
+        if takes_lease {
+            tokio::spawn(keep_lease(Arc::downgrade(&shared), farewell, stop));
+        }
         Ok(shared)
     }
 
@@ -251,6 +336,7 @@ impl Shared {
                 tracing::info!("the cache answers again");
             }
             health.backoff = Duration::ZERO;
+            health.failing_since = None;
         }
     }
 
@@ -261,6 +347,7 @@ impl Shared {
         }
         if let Ok(mut health) = self.health.lock() {
             health.backoff = (health.backoff * 2).clamp(BACKOFF_FIRST, BACKOFF_MAX);
+            health.failing_since.get_or_insert_with(Instant::now);
             if health.open_until.is_none() {
                 tracing::warn!(
                     why,
@@ -279,41 +366,55 @@ impl Shared {
         }
     }
 
-    /// (current generation, the entry's bytes) or `None` when the cache cannot be used.
-    pub async fn lookup(&self, scope_key: &str, entry: &str) -> Option<(u64, Option<Arc<[u8]>>)> {
+    /// Whether entries held in process may be served without asking Redis.
+    fn leased(&self) -> bool {
+        self.subscribed.load(Ordering::Acquire) && self.freshness.leased()
+    }
+
+    /// (current generation, what this instance had seen of the scope's invalidations, the
+    /// entry's bytes) or `None` when the cache cannot be used.
+    pub async fn lookup(&self, scope_key: &str, entry: &str) -> Option<(u64, u64, Option<Arc<[u8]>>)> {
+        let seen = self.freshness.seen(scope_key);
         let local_level = self.subscribed.load(Ordering::Acquire);
-        // The generation this instance last saw the entry under, if it holds it.
-        let held: Option<(u64, Arc<[u8]>)> = if local_level { self.held(scope_key, entry) } else { None };
-        let believed = held.as_ref().map(|(g, _)| g.to_string()).unwrap_or_default();
+        if let Some((held_at, bytes)) = if local_level { self.held(scope_key, entry) } else { None } {
+            // Leased: every acknowledged bump has reached this instance, so what it holds
+            // is current.
+            if self.leased() {
+                return Some((held_at, seen, Some(bytes)));
+            }
+            // Otherwise only the scope's generation is asked for (a plain GET: a script
+            // costs Redis ten times as much), and the bytes are fetched only if it moved on.
+            let generation: Option<u64> = self
+                .call(async |conn| redis::cmd("GET").arg(self.generation_key(scope_key)).query_async(conn).await)
+                .await?;
+            let generation = generation.unwrap_or(0);
+            if generation == held_at {
+                return Some((generation, seen, Some(bytes)));
+            }
+            return Some((generation, seen, self.get_at(scope_key, generation, seen, entry).await));
+        }
         let (generation, value, left_ms): (String, Option<Vec<u8>>, i64) = self
             .call(async |conn| {
                 self.lookup
                     .key(self.generation_key(scope_key))
                     .arg(self.entry_prefix(scope_key))
-                    .arg(&believed)
                     .arg(entry)
                     .invoke_async(conn)
                     .await
             })
             .await?;
         let generation: u64 = generation.parse().ok()?;
-        if let Some((g, bytes)) = held {
-            if g == generation {
-                return Some((generation, Some(bytes)));
-            }
-        }
         let value: Option<Arc<[u8]>> = value.map(Into::into);
-        if let (true, Some(bytes)) = (local_level, &value) {
-            self.hold(scope_key, entry, generation, bytes.clone(), lifetime_left(left_ms));
+        if let Some(bytes) = &value {
+            self.hold(scope_key, entry, generation, seen, bytes.clone(), lifetime_left(left_ms));
         }
-        Some((generation, value))
+        Some((generation, seen, value))
     }
 
     /// The entry's bytes under `generation` (the one a request pinned): from this process,
     /// else from Redis. `None` sends the caller to PostgreSQL.
-    pub async fn get_at(&self, scope_key: &str, generation: u64, entry: &str) -> Option<Arc<[u8]>> {
-        let local_level = self.subscribed.load(Ordering::Acquire);
-        if local_level {
+    pub async fn get_at(&self, scope_key: &str, generation: u64, seen: u64, entry: &str) -> Option<Arc<[u8]>> {
+        if self.subscribed.load(Ordering::Acquire) {
             if let Some((g, bytes)) = self.held(scope_key, entry) {
                 if g == generation {
                     return Some(bytes);
@@ -324,9 +425,7 @@ impl Shared {
         let (value, left_ms): (Option<Vec<u8>>, i64) =
             self.call(async |conn| redis::pipe().get(&key).pttl(&key).query_async(conn).await).await?;
         let bytes: Arc<[u8]> = value?.into();
-        if local_level {
-            self.hold(scope_key, entry, generation, bytes.clone(), lifetime_left(left_ms));
-        }
+        self.hold(scope_key, entry, generation, seen, bytes.clone(), lifetime_left(left_ms));
         Some(bytes)
     }
 
@@ -337,9 +436,14 @@ impl Shared {
         slot.entries.iter().find(|h| &*h.entry == entry && h.expires > now).map(|h| (slot.generation, h.bytes.clone()))
     }
 
-    /// Keeps an entry read or stored under `generation`. A slot holds one generation: a
-    /// newer one replaces it, an older one is not kept.
-    fn hold(&self, scope_key: &str, entry: &str, generation: u64, bytes: Arc<[u8]>, ttl: Duration) {
+    /// Keeps an entry read or stored under `generation` by a request that had seen `seen`
+    /// of the scope's invalidations, unless another arrived since (the entry may be older
+    /// than it) or the subscription is down. A slot holds one generation: a newer one
+    /// replaces it, an older one is not kept.
+    fn hold(&self, scope_key: &str, entry: &str, generation: u64, seen: u64, bytes: Arc<[u8]>, ttl: Duration) {
+        if !self.subscribed.load(Ordering::Acquire) || self.freshness.seen(scope_key) != seen {
+            return;
+        }
         let held = Held { entry: entry.into(), expires: Instant::now() + ttl, bytes };
         self.local.entry_by_ref(scope_key).and_upsert_with(|current| {
             let now = Instant::now();
@@ -359,9 +463,13 @@ impl Shared {
                 _ => Arc::new(Slot { generation, entries: vec![held.clone()] }),
             }
         });
+        // An invalidation that arrived while the slot was written removes it again.
+        if self.freshness.seen(scope_key) != seen {
+            self.local.invalidate(scope_key);
+        }
     }
 
-    pub async fn store(&self, scope_key: &str, entry: &str, generation: u64, bytes: Vec<u8>, ttl: Duration) {
+    pub async fn store(&self, scope_key: &str, entry: &str, generation: u64, seen: u64, bytes: Vec<u8>, ttl: Duration) {
         // As the lookup script composes it: prefix, generation, entry.
         let key = format!("{}{generation}:{entry}", self.entry_prefix(scope_key));
         let ttl_ms = ttl.as_millis() as u64;
@@ -377,37 +485,204 @@ impl Shared {
                     .await
             })
             .await;
-        if stored == Some(1) && self.subscribed.load(Ordering::Acquire) {
-            self.hold(scope_key, entry, generation, bytes.into(), ttl);
+        if stored == Some(1) {
+            self.hold(scope_key, entry, generation, seen, bytes.into(), ttl);
         }
     }
 
-    /// Bumps the scopes' generations and tells every instance. A bump that fails is kept
-    /// and replayed before the cache is used again.
+    /// Drops a scope's entries from this process, and keeps reads in flight from putting
+    /// theirs back.
+    fn drop_scope(&self, scope_key: &str) {
+        self.freshness.invalidated(scope_key);
+        self.local.invalidate(scope_key);
+    }
+
+    /// Drops everything held in this process.
+    fn drop_everything(&self) {
+        self.freshness.forget_all();
+        self.local.invalidate_all();
+    }
+
+    /// Bumps the scopes' generations and tells every instance, then waits until every
+    /// instance holding a lease has confirmed it dropped them, or has been struck off and
+    /// its lease has run out. A bump that fails is kept and replayed before the cache is
+    /// used again; the instance then waits until leases that Redis can no longer renew
+    /// have ended.
     pub async fn bump(&self, scope_keys: &[String]) {
         for key in scope_keys {
-            self.local.invalidate(key);
+            self.drop_scope(key);
         }
-        if !self.send_bumps(scope_keys).await {
-            if let Ok(mut health) = self.health.lock() {
-                health.pending_bumps.extend(scope_keys.iter().cloned());
+        let number = self.bumps_sent.fetch_add(1, Ordering::Relaxed);
+        let (confirmed, confirmations) = mpsc::unbounded_channel();
+        if let Ok(mut waiting) = self.waiting.lock() {
+            waiting.insert(number, confirmed);
+        }
+        let message = format!("{} {number} {}", self.instance, scope_keys.join(" "));
+        let leased = if self.usable().await { self.send_bump(scope_keys, &message).await } else { None };
+        match leased {
+            Some(leased) => {
+                let others: HashSet<String> = leased.into_iter().filter(|i| *i != self.instance).collect();
+                self.await_confirmations(number, others, confirmations).await;
+            }
+            None => {
+                if let Ok(mut waiting) = self.waiting.lock() {
+                    waiting.remove(&number);
+                }
+                if let Ok(mut health) = self.health.lock() {
+                    health.pending_bumps.extend(scope_keys.iter().cloned());
+                }
+                self.outlast_leases().await;
             }
         }
     }
 
-    async fn send_bumps(&self, scope_keys: &[String]) -> bool {
-        let generation_keys: Vec<String> = scope_keys.iter().map(|k| self.generation_key(k)).collect();
-        let message = scope_keys.join(" ");
+    /// Sends one bump; the instances whose lease runs, or `None` if Redis did not take it.
+    async fn send_bump(&self, scope_keys: &[String], message: &str) -> Option<Vec<String>> {
         self.attempt(async |conn| {
-            let mut pipe = redis::pipe();
-            for key in &generation_keys {
-                pipe.incr(key, 1).ignore();
+            let mut invocation = self.bump.prepare_invoke();
+            invocation.key(&self.leases_key);
+            for key in scope_keys {
+                invocation.key(self.generation_key(key));
             }
-            pipe.publish(&self.channel, &message).ignore();
-            pipe.query_async::<()>(conn).await
+            invocation.arg(&self.channel).arg(message).invoke_async(conn).await
         })
         .await
-        .is_some()
+    }
+
+    /// Replays bumps that did not reach Redis (no instance holds a lease from before them
+    /// any more: the bump waited them out).
+    async fn send_bumps(&self, scope_keys: &[String]) -> bool {
+        let message = format!("{} - {}", self.instance, scope_keys.join(" "));
+        self.send_bump(scope_keys, &message).await.is_some()
+    }
+
+    async fn await_confirmations(
+        &self,
+        number: u64,
+        mut others: HashSet<String>,
+        mut confirmations: mpsc::UnboundedReceiver<String>,
+    ) {
+        let deadline = tokio::time::sleep(self.lease / 4);
+        tokio::pin!(deadline);
+        while !others.is_empty() {
+            tokio::select! {
+                Some(from) = confirmations.recv() => { others.remove(&from); }
+                _ = &mut deadline => break,
+            }
+        }
+        if let Ok(mut waiting) = self.waiting.lock() {
+            waiting.remove(&number);
+        }
+        if others.is_empty() {
+            return;
+        }
+        // Silent instances are struck off (so they cannot renew) and the write waits until
+        // their lease has run out: whatever they hold, they no longer serve it.
+        tracing::warn!(instances = others.len(), "instances did not confirm an invalidation; waiting out their lease");
+        let struck: Vec<String> = others.into_iter().collect();
+        let _ = self
+            .attempt(async |conn| redis::cmd("ZREM").arg(&self.leases_key).arg(&struck).query_async::<i64>(conn).await)
+            .await;
+        tokio::time::sleep(self.lease).await;
+    }
+
+    /// After a bump that did not reach Redis: Redis stopped answering at the latest when this
+    /// instance first saw it fail, and other instances' leases end at most one period after
+    /// their last renewal, so waiting until one period after that first failure leaves none
+    /// serving what the bump should have dropped. (Writes during a longer outage do not wait.)
+    async fn outlast_leases(&self) {
+        let since = self.health.lock().ok().and_then(|h| h.failing_since);
+        let until = since.unwrap_or_else(Instant::now) + self.lease;
+        if until > Instant::now() {
+            tokio::time::sleep_until(until.into()).await;
+        }
+    }
+
+    /// Renews (or takes) this instance's lease. Taking one forgets everything held first:
+    /// bumps sent while it had none did not wait for it.
+    async fn renew_lease(&self) {
+        if !self.subscribed.load(Ordering::Acquire) {
+            self.freshness.lost();
+            return;
+        }
+        let holding = self.freshness.leased();
+        let sent = Instant::now();
+        let lease_ms = self.lease.as_millis() as u64;
+        let renewed: Option<i64> = self
+            .call(async |conn| {
+                self.renew
+                    .key(&self.leases_key)
+                    .arg(&self.instance)
+                    .arg(lease_ms)
+                    .arg(if holding { "0" } else { "1" })
+                    .invoke_async(conn)
+                    .await
+            })
+            .await;
+        match renewed {
+            Some(1) => {
+                if !holding {
+                    self.drop_everything();
+                }
+                self.freshness.renewed(sent, self.lease);
+            }
+            Some(_) => {
+                tracing::warn!("this instance was struck off the cache's lease list; it forgets what it holds");
+                self.freshness.lost();
+                self.local.invalidate_all();
+            }
+            // Redis does not answer: the lease runs out by itself.
+            None => {}
+        }
+    }
+
+    /// Leaves the lease list (stopping, or the subscription dropped), so that no write
+    /// waits for this instance.
+    async fn leave(&self) {
+        self.freshness.lost();
+        let _ = self
+            .attempt(async |conn| {
+                redis::cmd("ZREM").arg(&self.leases_key).arg(&self.instance).query_async::<i64>(conn).await
+            })
+            .await;
+    }
+
+    /// A bump arrived from an instance: drop its scopes here, then confirm it.
+    fn on_bump(&self, payload: &str) {
+        let mut words = payload.split_whitespace();
+        let (Some(origin), Some(number)) = (words.next(), words.next()) else { return };
+        for scope in words {
+            self.drop_scope(scope);
+        }
+        if origin != self.instance && number != "-" {
+            let confirmation = format!("{origin} {number} {}", self.instance);
+            let channel = self.confirmations.clone();
+            let this = self.me.clone();
+            tokio::spawn(async move {
+                if let Some(this) = this.upgrade() {
+                    let _ = this
+                        .attempt(async |conn| {
+                            redis::cmd("PUBLISH").arg(&channel).arg(&confirmation).query_async::<i64>(conn).await
+                        })
+                        .await;
+                }
+            });
+        }
+    }
+
+    /// A confirmation arrived: if it is for one of this instance's bumps, count it.
+    fn on_confirmation(&self, payload: &str) {
+        let mut words = payload.split_whitespace();
+        let (Some(origin), Some(number), Some(from)) = (words.next(), words.next(), words.next()) else { return };
+        if origin != self.instance {
+            return;
+        }
+        let Ok(number) = number.parse::<u64>() else { return };
+        if let Ok(waiting) = self.waiting.lock() {
+            if let Some(confirmed) = waiting.get(&number) {
+                let _ = confirmed.send(from.to_owned());
+            }
+        }
     }
 
     /// Counts one attempt in each counter: (count, time left in the window). `None` when
@@ -451,24 +726,25 @@ fn lifetime_left(ms: i64) -> Duration {
     Duration::from_millis(ms.max(0) as u64)
 }
 
-/// Listens for bumps from every instance and drops the bumped scopes' entries from this
-/// process. While not subscribed (connecting, or the connection dropped), the in-process
-/// level is empty and unused.
-async fn subscribe(client: redis::Client, shared: std::sync::Weak<Shared>, mut stop: watch::Receiver<bool>) {
+/// Listens for bumps from every instance (dropping the bumped scopes' entries from this
+/// process, then confirming) and for confirmations of this instance's bumps. While not
+/// subscribed (connecting, or the connection dropped), the in-process level is empty and
+/// unused, and the instance is off the lease list.
+async fn subscribe(client: redis::Client, shared: Weak<Shared>, mut stop: watch::Receiver<bool>) {
     use futures_util::StreamExt;
     let mut backoff = BACKOFF_FIRST;
     loop {
-        let Some(channel) = shared.upgrade().map(|s| s.channel.clone()) else { return };
+        let Some(channels) = shared.upgrade().map(|s| [s.channel.clone(), s.confirmations.clone()]) else { return };
         let connected = async {
             let mut pubsub = client.get_async_pubsub().await?;
-            pubsub.subscribe(&channel).await?;
+            pubsub.subscribe(&channels).await?;
             Ok::<_, redis::RedisError>(pubsub)
         };
         match tokio::time::timeout(Duration::from_secs(2), connected).await {
             Ok(Ok(pubsub)) => {
                 backoff = BACKOFF_FIRST;
                 if let Some(s) = shared.upgrade() {
-                    s.local.invalidate_all();
+                    s.drop_everything();
                     s.subscribed.store(true, Ordering::Release);
                 }
                 let mut messages = pubsub.into_on_message();
@@ -478,8 +754,10 @@ async fn subscribe(client: redis::Client, shared: std::sync::Weak<Shared>, mut s
                             Some(message) => {
                                 let Some(s) = shared.upgrade() else { return };
                                 let payload: String = message.get_payload().unwrap_or_default();
-                                for scope in payload.split_whitespace() {
-                                    s.local.invalidate(scope);
+                                if message.get_channel_name() == s.confirmations {
+                                    s.on_confirmation(&payload);
+                                } else {
+                                    s.on_bump(&payload);
                                 }
                             }
                             None => break,
@@ -489,16 +767,18 @@ async fn subscribe(client: redis::Client, shared: std::sync::Weak<Shared>, mut s
                 }
                 if let Some(s) = shared.upgrade() {
                     s.subscribed.store(false, Ordering::Release);
-                    s.local.invalidate_all();
+                    s.drop_everything();
                     tracing::warn!(
                         "the cache's invalidation channel dropped; the in-process level is off until it is back"
                     );
+                    s.leave().await;
                 }
             }
             _ => {
                 if let Some(s) = shared.upgrade() {
                     s.subscribed.store(false, Ordering::Release);
-                    s.local.invalidate_all();
+                    s.drop_everything();
+                    s.freshness.lost();
                 }
             }
         }
@@ -508,4 +788,42 @@ async fn subscribe(client: redis::Client, shared: std::sync::Weak<Shared>, mut s
         }
         backoff = (backoff * 2).min(BACKOFF_MAX);
     }
+}
+
+/// What an instance needs to leave the lease list once its cache is gone.
+struct Farewell {
+    pool: Pool,
+    leases_key: String,
+    instance: String,
+    op_timeout: Duration,
+}
+
+impl Farewell {
+    async fn leave(self) {
+        let Farewell { pool, leases_key, instance, op_timeout } = self;
+        let _ = tokio::time::timeout(op_timeout, async move {
+            let mut conn = pool.get().await.ok()?;
+            redis::cmd("ZREM").arg(&leases_key).arg(&instance).query_async::<i64>(&mut conn).await.ok()
+        })
+        .await;
+    }
+}
+
+/// Renews this instance's lease four times per period while it is subscribed; leaves the
+/// lease list when the instance stops, so that no write waits for it.
+async fn keep_lease(shared: Weak<Shared>, farewell: Farewell, mut stop: watch::Receiver<bool>) {
+    loop {
+        let Some(s) = shared.upgrade() else { break };
+        s.renew_lease().await;
+        let every = s.lease / 4;
+        drop(s);
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => break,
+        }
+    }
+    if let Some(s) = shared.upgrade() {
+        s.freshness.lost();
+    }
+    farewell.leave().await;
 }

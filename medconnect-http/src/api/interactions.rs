@@ -7,7 +7,9 @@ use medconnect_core::ai::interactions::{
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
+use serde::Serialize;
 
+use super::serde_body::SerdeJson;
 use super::types::enum_from;
 use super::{ApiTags, Auth};
 use crate::problem::{ApiResult, ReferenceErrors};
@@ -22,7 +24,8 @@ enum_from!(MatchedBy => MatchedByView { FrenchName, EnglishName, RxNorm, ClassNa
 /// - `avoid`: together only if nothing else will do (association DECONSEILLEE).
 /// - `precaution`: together with the stated precaution, such as a dose adjustment or monitoring (précaution d'emploi).
 /// - `consider`: a risk to keep in mind (à prendre en compte).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[oai(rename = "Severity", rename_all = "snake_case")]
 pub enum SeverityView {
     Contraindicated,
@@ -36,7 +39,8 @@ pub enum SeverityView {
 /// - `substance`: a single substance (INN).
 /// - `class`: a class of drugs, such as `anticoagulants oraux`.
 /// - `other`: neither a substance nor a class: grapefruit, alcohol….
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[oai(rename = "DrugEntityKind", rename_all = "snake_case")]
 pub enum KindView {
     Substance,
@@ -53,7 +57,8 @@ pub enum KindView {
 /// - `other_name`: another name the thesaurus uses.
 /// - `synonym`: a common name from the synonyms table (`aspirine`, `IEC`, `ACE inhibitors`…),
 ///   each entry with its source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[oai(rename = "MatchedBy", rename_all = "snake_case")]
 pub enum MatchedByView {
     FrenchName,
@@ -80,7 +85,7 @@ impl poem_openapi::types::Example for CheckRequest {
 }
 
 /// Text in the language the source wrote it in.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct LocalizedText {
     /// BCP 47 language tag.
@@ -89,7 +94,7 @@ pub struct LocalizedText {
 }
 
 /// A drug name that was recognised.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct RecognisedDrug {
     pub input: String,
@@ -102,7 +107,7 @@ pub struct RecognisedDrug {
 }
 
 /// A drug name that was not recognised.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct UnrecognisedDrug {
     pub input: String,
@@ -111,17 +116,18 @@ pub struct UnrecognisedDrug {
 }
 
 /// One severity level of an entry, with its condition.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct LevelView {
     pub severity: SeverityView,
     /// The level as the thesaurus writes it.
     pub original: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub advice: Option<LocalizedText>,
 }
 
 /// A side of a thesaurus entry.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ViaView {
     pub name: String,
@@ -129,7 +135,7 @@ pub struct ViaView {
 }
 
 /// One thesaurus entry that applies to the pair.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct FindingView {
     pub severity: SeverityView,
@@ -141,7 +147,7 @@ pub struct FindingView {
 }
 
 /// Two of the given drugs that interact; `severity` is the most severe level among the findings.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct InteractingPairView {
     pub drug_a: String,
@@ -154,7 +160,7 @@ pub struct InteractingPairView {
 }
 
 /// The result of a check.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct InteractionCheck {
     /// The knowledge-base edition the check used.
@@ -251,8 +257,44 @@ impl InteractionsApi {
         app: Data<&MedConnect>,
         auth: Auth,
         body: Json<CheckRequest>,
-    ) -> ApiResult<Json<InteractionCheck>, ReferenceErrors> {
+    ) -> ApiResult<SerdeJson<InteractionCheck>, ReferenceErrors> {
         let report = app.check_interactions(&auth.0, &body.drugs)?;
-        Ok(Json((&report).into()))
+        Ok(SerdeJson((&report).into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use medconnect_core::ai::interactions::InteractionKb;
+    use poem_openapi::types::ToJSON;
+
+    use super::*;
+
+    /// The answer is serialised by serde, the spec is written from the poem-openapi type:
+    /// both must give the same JSON, for a report with every kind of field (levels with and
+    /// without advice, unknown names, classes, dose-dependent pairs).
+    #[test]
+    fn serde_writes_the_answer_the_spec_describes() {
+        let kb = InteractionKb::shared().expect("thesaurus");
+        let drugs = [
+            "warfarin",
+            "aspirin",
+            "ibuprofène",
+            "simvastatine",
+            "clarithromycine",
+            "amlodipine",
+            "metformine",
+            "paracetamol",
+            "oméprazole",
+            "amiodarone",
+            "IEC",
+            "pamplemousse",
+            "not a drug",
+        ];
+        let report = kb.check(&drugs);
+        assert!(!report.unknown.is_empty() && report.pairs.iter().any(|p| p.dose_dependent));
+        let view = InteractionCheck::from(&report);
+        let by_serde = serde_json::to_value(&view).expect("serde");
+        assert_eq!(Some(by_serde), view.to_json());
     }
 }

@@ -11,6 +11,7 @@ pub mod interactions;
 pub mod medical;
 pub mod patients;
 pub mod predictions;
+pub mod serde_body;
 pub mod types;
 
 use medconnect_core::{Actor, MedConnect};

@@ -311,3 +311,72 @@ async fn without_redis_the_in_process_cache_serves_one_instance_correctly() {
     assert_eq!(app.post("/logout", Some(&w.doctor.access), json!({})).await.status, 204);
     assert_problem(&app.get("/me", Some(&w.doctor.access)).await, 401);
 }
+
+/// Calls of one Redis command since the last `config resetstat`.
+fn calls(redis: &TempRedis, command: &str) -> u64 {
+    let stats = redis.cli(&["info", "commandstats"]);
+    let prefix = format!("cmdstat_{command}:calls=");
+    stats
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn leased_instances_answer_warm_reads_from_memory_and_a_silent_one_is_waited_out() {
+    let redis = TempRedis::start();
+    let db = create_test_database().await;
+    let keys = SecretKey::random();
+    let lease = Duration::from_millis(600);
+    let tweak = {
+        let url = redis.url();
+        move |c: &mut medconnect_core::Config| {
+            c.redis_url = Some(url.clone());
+            c.cache_namespace = "leased".into();
+            c.cache_lease = Duration::from_millis(600);
+        }
+    };
+    let a = spawn_app_on(&db, keys.clone(), tweak.clone()).await;
+    let b = spawn_app_on(&db, keys, tweak).await;
+    let w = ward(&a).await;
+    a.add_entry(&w.doctor.access, w.patient, blood_pressure(140.0)).await;
+    let started = Instant::now();
+    while redis.cli(&["zcard", "leased:leases"]).trim() != "2" {
+        assert!(started.elapsed() < Duration::from_secs(10), "both instances take a lease");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(lease).await;
+    assert_eq!(records(&b, &w.doctor.access, w.patient).await, vec![140.0], "warms B");
+
+    // Warm reads on a leased instance ask Redis nothing: no generation, no entry.
+    redis.cli(&["config", "resetstat"]);
+    let reading = Instant::now();
+    for _ in 0..20 {
+        assert_eq!(records(&b, &w.doctor.access, w.patient).await, vec![140.0]);
+    }
+    // Each instance renews its lease four times a period, with one script call.
+    let renewals = 2 * (4 * reading.elapsed().as_millis() as u64 / lease.as_millis() as u64 + 1);
+    let stats = redis.cli(&["info", "commandstats"]);
+    assert_eq!((calls(&redis, "get"), calls(&redis, "mget"), calls(&redis, "eval")), (0, 0, 0), "{stats}");
+    assert!(calls(&redis, "evalsha") <= renewals, "only lease renewals ({renewals} at most): {stats}");
+
+    // A write is acknowledged only once B has dropped what it held: B's next read sees it.
+    for value in [141.0, 142.0, 143.0] {
+        assert_eq!(a.add_entry(&w.doctor.access, w.patient, blood_pressure(value)).await.status, 201);
+        assert_eq!(records(&b, &w.doctor.access, w.patient).await[0], value, "B sees A's write at once");
+    }
+
+    // An instance on the lease list that never confirms (hung, or its messages lost): the
+    // write strikes it off and waits until its lease has run out, then answers.
+    redis.cli(&["zadd", "leased:leases", "99999999999999", "silent-instance"]);
+    let writing = Instant::now();
+    assert_eq!(a.add_entry(&w.doctor.access, w.patient, blood_pressure(150.0)).await.status, 201);
+    assert!(writing.elapsed() >= lease, "the write waited out the silent instance's lease: {:?}", writing.elapsed());
+    assert_eq!(redis.cli(&["zscore", "leased:leases", "silent-instance"]).trim(), "", "struck off");
+    assert_eq!(records(&b, &w.doctor.access, w.patient).await[0], 150.0);
+    let writing = Instant::now();
+    assert_eq!(a.add_entry(&w.doctor.access, w.patient, blood_pressure(151.0)).await.status, 201);
+    assert!(writing.elapsed() < lease, "later writes do not wait: {:?}", writing.elapsed());
+}
