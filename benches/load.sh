@@ -97,6 +97,8 @@ ENTRY="{\"patient_id\":\"$PATIENT\",\"entry\":{\"kind\":\"observation\",\"code\"
 for _ in $(seq 1 20); do api "http://127.0.0.1:$A/medical_data" -H "authorization: Bearer $DOCTOR" -d "$ENTRY" >/dev/null; done
 LOGIN_BODY="{\"email\":\"dr-in-care-$run@example.org\",\"password\":\"load doctor passphrase\"}"
 CHECK='{"drugs":["warfarin","aspirin","ibuprofen","simvastatin","clarithromycin","amlodipine","metformin","paracetamol","omeprazole","amiodarone"]}'
+# The check's answer size: the bare handler answers as many bytes in the bare-same-size row.
+CHECK_BYTES=$(api "http://127.0.0.1:$A/interactions/check" -H "authorization: Bearer $DOCTOR" -d "$CHECK" | wc -c)
 
 # wrk_one PORT PATH CONNS [VAR=value...]: one wrk run; prints its RESULT line.
 wrk_one() {
@@ -169,6 +171,7 @@ results+=("$(scenario records-2 2 "/medical_data/$PATIENT?limit=20" TOKEN="$DOCT
 results+=("$(scenario add-entry-1 $A /medical_data TOKEN="$DOCTOR" METHOD=POST BODY="$ENTRY")")
 results+=("$(scenario add-entry-2 2 /medical_data TOKEN="$DOCTOR" METHOD=POST BODY="$ENTRY")")
 
+results+=("$(scenario bare-same-size $BARE "/bytes/$CHECK_BYTES" METHOD=POST BODY="$CHECK")")
 results+=("$(scenario interactions-1 $A /interactions/check TOKEN="$DOCTOR" METHOD=POST BODY="$CHECK")")
 results+=("$(scenario interactions-2 2 /interactions/check TOKEN="$DOCTOR" METHOD=POST BODY="$CHECK")")
 
@@ -206,5 +209,6 @@ printf '%s\n' "${results[@]}" | awk -v bare="$bare_rps" '{ printf "| %s | %.0f |
 echo
 echo "Sign-ins alongside patient-1-with-sign-ins: $(echo "$signed_in" | field rps) per second, $(echo "$signed_in" | field ok) signed in, 503 $(echo "$signed_in" | field c503)"
 echo "Refused requests alongside patient-1-with-refusals: $(echo "$refused" | field rps) req/s, 4xx $(echo "$refused" | field c4xx), 500 $(echo "$refused" | field c500), 503 $(echo "$refused" | field c503)"
+echo "bare-same-size: the bare handler answering $CHECK_BYTES bytes, the size of the interaction check's answer"
 echo "Peak RSS through the whole run: instance A $((rss_a / 1024)) MiB, instance B $((rss_b / 1024)) MiB"
 echo "PostgreSQL sessions waiting on a lock during patient-1 (mean of samples twice a second, first round): $(cat /tmp/load-lock-waiters)"

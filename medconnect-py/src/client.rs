@@ -24,11 +24,14 @@ pub struct NativeClient {
 }
 
 /// Builds the core's configuration: the given URLs first, then the environment
-/// (`MEDCONNECT_JWT_SECRET`, `MEDCONNECT_AUDIT_KEY`, … as the server reads them).
+/// (`MEDCONNECT_JWT_SECRET`, `MEDCONNECT_AUDIT_KEY`, … as the server reads them). A Python
+/// process takes no cache lease unless `MEDCONNECT_CACHE_LEASE_HOLDER=1`: scripts come and
+/// go, and one that exits on the lease list makes the servers' writes wait out its lease.
 fn config(database_url: Option<String>, redis_url: Option<String>) -> Result<Config> {
     Config::from_lookup(|name| match name {
         "DATABASE_URL" if database_url.is_some() => database_url.clone(),
         "REDIS_URL" if redis_url.is_some() => redis_url.clone(),
+        "MEDCONNECT_CACHE_LEASE_HOLDER" => std::env::var(name).ok().or_else(|| Some("off".to_owned())),
         _ => std::env::var(name).ok(),
     })
 }

@@ -159,8 +159,8 @@ pub(crate) struct Limits {
 type Waiting = Mutex<HashMap<u64, mpsc::UnboundedSender<String>>>;
 
 pub(crate) struct Shared {
-    /// This handle, for the tasks it starts.
-    me: Weak<Shared>,
+    /// The runtime requests run on, for work the subscriber's thread hands back to it.
+    requests: tokio::runtime::Handle,
     pool: Pool,
     /// One multiplexed connection shared by every request (requests are pipelined on it);
     /// taken from the pool, and replaced from it after a failure.
@@ -208,8 +208,8 @@ impl Shared {
             .map_err(|_| Error::invalid("REDIS_URL", "is not a Redis URL (redis://host:port/db)"))?;
         let client = redis::Client::open(url)
             .map_err(|_| Error::invalid("REDIS_URL", "is not a Redis URL (redis://host:port/db)"))?;
-        let shared = Arc::new_cyclic(|me| Self {
-            me: me.clone(),
+        let shared = Arc::new(Self {
+            requests: tokio::runtime::Handle::current(),
             pool,
             connection: Mutex::new(None),
             namespace: namespace.to_owned(),
@@ -241,7 +241,19 @@ impl Shared {
             count: Script::new(COUNT),
             settle: Script::new(SETTLE),
         });
-        tokio::spawn(subscribe(client, Arc::downgrade(&shared), stop.clone()));
+        // The subscriber has a thread of its own: on the request runtime, a busy instance
+        // confirmed bumps (and read confirmations) a whole scheduling round late, and every
+        // write on the other instances waited for it.
+        let (subscriber, subscriber_stop) = (Arc::downgrade(&shared), stop.clone());
+        std::thread::Builder::new()
+            .name("medconnect-cache-subscriber".to_owned())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                if let Ok(runtime) = runtime {
+                    runtime.block_on(subscribe(client, subscriber, subscriber_stop, op_timeout));
+                }
+            })
+            .map_err(|_| Error::internal("the cache's subscriber thread could not start"))?;
         let farewell = Farewell {
             pool: shared.pool.clone(),
             leases_key: shared.leases_key.clone(),
@@ -647,27 +659,15 @@ impl Shared {
             .await;
     }
 
-    /// A bump arrived from an instance: drop its scopes here, then confirm it.
-    fn on_bump(&self, payload: &str) {
+    /// A bump arrived from an instance: drop its scopes here; the confirmation to publish,
+    /// if the bump waits for one.
+    fn on_bump(&self, payload: &str) -> Option<String> {
         let mut words = payload.split_whitespace();
-        let (Some(origin), Some(number)) = (words.next(), words.next()) else { return };
+        let (Some(origin), Some(number)) = (words.next(), words.next()) else { return None };
         for scope in words {
             self.drop_scope(scope);
         }
-        if origin != self.instance && number != "-" {
-            let confirmation = format!("{origin} {number} {}", self.instance);
-            let channel = self.confirmations.clone();
-            let this = self.me.clone();
-            tokio::spawn(async move {
-                if let Some(this) = this.upgrade() {
-                    let _ = this
-                        .attempt(async |conn| {
-                            redis::cmd("PUBLISH").arg(&channel).arg(&confirmation).query_async::<i64>(conn).await
-                        })
-                        .await;
-                }
-            });
-        }
+        (origin != self.instance && number != "-").then(|| format!("{origin} {number} {}", self.instance))
     }
 
     /// A confirmation arrived: if it is for one of this instance's bumps, count it.
@@ -727,21 +727,27 @@ fn lifetime_left(ms: i64) -> Duration {
 }
 
 /// Listens for bumps from every instance (dropping the bumped scopes' entries from this
-/// process, then confirming) and for confirmations of this instance's bumps. While not
-/// subscribed (connecting, or the connection dropped), the in-process level is empty and
-/// unused, and the instance is off the lease list.
-async fn subscribe(client: redis::Client, shared: Weak<Shared>, mut stop: watch::Receiver<bool>) {
+/// process, then confirming on a connection of its own) and for confirmations of this
+/// instance's bumps. Runs on its own thread. While not subscribed (connecting, or the
+/// connection dropped), the in-process level is empty and unused, and the instance is off
+/// the lease list.
+async fn subscribe(client: redis::Client, shared: Weak<Shared>, mut stop: watch::Receiver<bool>, op_timeout: Duration) {
     use futures_util::StreamExt;
     let mut backoff = BACKOFF_FIRST;
     loop {
-        let Some(channels) = shared.upgrade().map(|s| [s.channel.clone(), s.confirmations.clone()]) else { return };
+        let Some((channels, confirmations)) =
+            shared.upgrade().map(|s| ([s.channel.clone(), s.confirmations.clone()], s.confirmations.clone()))
+        else {
+            return;
+        };
         let connected = async {
             let mut pubsub = client.get_async_pubsub().await?;
             pubsub.subscribe(&channels).await?;
-            Ok::<_, redis::RedisError>(pubsub)
+            let confirmer = client.get_multiplexed_async_connection().await?;
+            Ok::<_, redis::RedisError>((pubsub, confirmer))
         };
         match tokio::time::timeout(Duration::from_secs(2), connected).await {
-            Ok(Ok(pubsub)) => {
+            Ok(Ok((pubsub, confirmer))) => {
                 backoff = BACKOFF_FIRST;
                 if let Some(s) = shared.upgrade() {
                     s.drop_everything();
@@ -754,10 +760,15 @@ async fn subscribe(client: redis::Client, shared: Weak<Shared>, mut stop: watch:
                             Some(message) => {
                                 let Some(s) = shared.upgrade() else { return };
                                 let payload: String = message.get_payload().unwrap_or_default();
-                                if message.get_channel_name() == s.confirmations {
+                                if message.get_channel_name() == confirmations {
                                     s.on_confirmation(&payload);
-                                } else {
-                                    s.on_bump(&payload);
+                                } else if let Some(confirmation) = s.on_bump(&payload) {
+                                    let (mut conn, channel) = (confirmer.clone(), confirmations.clone());
+                                    tokio::spawn(async move {
+                                        let mut publish = redis::cmd("PUBLISH");
+                                        publish.arg(&channel).arg(&confirmation);
+                                        let _ = tokio::time::timeout(op_timeout, publish.query_async::<i64>(&mut conn)).await;
+                                    });
                                 }
                             }
                             None => break,
@@ -771,7 +782,7 @@ async fn subscribe(client: redis::Client, shared: Weak<Shared>, mut stop: watch:
                     tracing::warn!(
                         "the cache's invalidation channel dropped; the in-process level is off until it is back"
                     );
-                    s.leave().await;
+                    s.requests.clone().spawn(async move { s.leave().await });
                 }
             }
             _ => {
