@@ -59,19 +59,31 @@ pub async fn list(
     after_seq: Option<i64>,
     limit: u32,
 ) -> Result<Vec<AuditRecord>> {
-    let rows: Vec<RecordRow> = sqlx::query_as(
-        "select a.seq, a.at, a.actor_id, a.actor_role, a.action, a.patient_id, a.target_id, a.outcome,
-                coalesce((a.txid, a.seq) <= (s.last_txid, s.last_seq), false) as sealed
-         from audit_log a
-         left join (select last_txid, last_seq from audit_seals order by id desc limit 1) s on true
-         where ($1::uuid is null or a.patient_id = $1) and ($2::bigint is null or a.seq > $2)
-         order by a.seq limit $3",
-    )
-    .bind(patient)
-    .bind(after_seq)
-    .bind(i64::from(limit) + 1)
-    .fetch_all(db)
-    .await?;
+    // Two statements rather than `$1 is null or a.patient_id = $1`: a prepared statement's
+    // generic plan could then use neither the patient index nor the cursor as a bound.
+    macro_rules! listed {
+        ($filter:literal) => {
+            concat!(
+                "select a.seq, a.at, a.actor_id, a.actor_role, a.action, a.patient_id, a.target_id, a.outcome,
+                        coalesce((a.txid, a.seq) <= (s.last_txid, s.last_seq), false) as sealed
+                 from audit_log a
+                 left join (select last_txid, last_seq from audit_seals order by id desc limit 1) s on true
+                 where ",
+                $filter,
+                " a.seq > $2 order by a.seq limit $3"
+            )
+        };
+    }
+    let sql = match patient {
+        Some(_) => listed!("a.patient_id = $1 and"),
+        None => listed!("$1::uuid is null and"),
+    };
+    let rows: Vec<RecordRow> = sqlx::query_as(sql)
+        .bind(patient)
+        .bind(after_seq.unwrap_or(i64::MIN))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(db)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|r| AuditRecord {
@@ -182,7 +194,10 @@ macro_rules! stored_columns {
 }
 
 /// Rows in chain order after `after`, up to `until` (inclusive) when given, and only from
-/// transactions below `below` when given.
+/// transactions below `below` when given. Missing bounds are sent as the widest values
+/// rather than written `$1 is null or …`: with those, PostgreSQL's generic plan (which a
+/// prepared statement gets after five runs) filters the whole index instead of starting
+/// at `after`, and every sealer pass read the entire table.
 pub async fn in_chain_order(
     db: impl PgExecutor<'_>,
     after: Option<ChainKey>,
@@ -194,17 +209,16 @@ pub async fn in_chain_order(
         "select ",
         stored_columns!(),
         " from audit_log
-         where ($1::bigint is null or (txid, seq) > ($1, $2))
-           and ($3::bigint is null or (txid, seq) <= ($3, $4))
-           and ($5::bigint is null or txid < $5)
+         where (txid, seq) > ($1, $2) and (txid, seq) <= ($3, $4) and txid < $5
          order by txid, seq limit $6"
     );
+    let (after, until) = (after.unwrap_or((i64::MIN, i64::MIN)), until.unwrap_or((i64::MAX, i64::MAX)));
     Ok(sqlx::query_as(sql)
-        .bind(after.map(|k| k.0))
-        .bind(after.map(|k| k.1))
-        .bind(until.map(|k| k.0))
-        .bind(until.map(|k| k.1))
-        .bind(below)
+        .bind(after.0)
+        .bind(after.1)
+        .bind(until.0)
+        .bind(until.1)
+        .bind(below.unwrap_or(i64::MAX))
         .bind(limit)
         .fetch_all(db)
         .await?)
