@@ -262,6 +262,10 @@ impl<'py> Items<'_, '_, 'py> {
         Ok(())
     }
 
+    fn list(self) -> Out<'py> {
+        Ok(PyList::new(self.converter.py, self.items)?.into_any())
+    }
+
     fn tuple(self) -> Out<'py> {
         let tuple = PyTuple::new(self.converter.py, self.items)?.into_any();
         match self.variant {
@@ -271,49 +275,27 @@ impl<'py> Items<'_, '_, 'py> {
     }
 }
 
-impl<'py> ser::SerializeSeq for Items<'_, '_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Out<'py> {
-        Ok(PyList::new(self.converter.py, self.items)?.into_any())
-    }
+/// serde's four sequence-like traits, all building `Items`: `$add` is the trait's method
+/// for one element, `$end` how the items become a Python object.
+macro_rules! items_trait {
+    ($trait:ident, $add:ident, $end:ident) => {
+        impl<'py> ser::$trait for Items<'_, '_, 'py> {
+            type Ok = Bound<'py, PyAny>;
+            type Error = Error;
+            fn $add<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
+                self.push(value)
+            }
+            fn end(self) -> Out<'py> {
+                self.$end()
+            }
+        }
+    };
 }
 
-impl<'py> ser::SerializeTuple for Items<'_, '_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Out<'py> {
-        self.tuple()
-    }
-}
-
-impl<'py> ser::SerializeTupleStruct for Items<'_, '_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Out<'py> {
-        self.tuple()
-    }
-}
-
-impl<'py> ser::SerializeTupleVariant for Items<'_, '_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Out<'py> {
-        self.tuple()
-    }
-}
+items_trait!(SerializeSeq, serialize_element, list);
+items_trait!(SerializeTuple, serialize_element, tuple);
+items_trait!(SerializeTupleStruct, serialize_field, tuple);
+items_trait!(SerializeTupleVariant, serialize_field, tuple);
 
 /// A map or struct being built, as a dict.
 pub struct Entries<'a, 'b, 'py> {
@@ -359,27 +341,24 @@ impl<'py> ser::SerializeMap for Entries<'_, '_, 'py> {
     }
 }
 
-impl<'py> ser::SerializeStruct for Entries<'_, '_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
-        self.field(key, value)
-    }
-    fn end(self) -> Out<'py> {
-        self.finish()
-    }
+/// serde's two struct traits, both building `Entries`.
+macro_rules! struct_trait {
+    ($trait:ident) => {
+        impl<'py> ser::$trait for Entries<'_, '_, 'py> {
+            type Ok = Bound<'py, PyAny>;
+            type Error = Error;
+            fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
+                self.field(key, value)
+            }
+            fn end(self) -> Out<'py> {
+                self.finish()
+            }
+        }
+    };
 }
 
-impl<'py> ser::SerializeStructVariant for Entries<'_, '_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
-        self.field(key, value)
-    }
-    fn end(self) -> Out<'py> {
-        self.finish()
-    }
-}
+struct_trait!(SerializeStruct);
+struct_trait!(SerializeStructVariant);
 
 #[cfg(test)]
 mod tests {
