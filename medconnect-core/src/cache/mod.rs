@@ -10,9 +10,10 @@
 //! put a stale value back.
 //!
 //! Two levels: with `REDIS_URL`, generations and entries live in Redis, shared by every
-//! instance, and a small in-process level (moka) keeps entries' bytes, keyed by generation,
-//! so it can never serve an old one; Redis pub/sub tells every instance to drop entries of
-//! a bumped scope early (memory, not correctness). Without Redis, generations and entries
+//! instance, and a small in-process level (moka) keeps entries' bytes with their generation.
+//! An instance serves them without asking Redis only while it holds a lease, and every bump
+//! waits until each leased instance has confirmed it dropped the bumped scopes (see
+//! [`lease`]); otherwise it asks Redis for the generation first. Without Redis, generations and entries
 //! live in the process alone: right for one instance. When Redis fails or is slow, the
 //! cache steps aside (see [`redis::Shared`]) and requests go to PostgreSQL.
 

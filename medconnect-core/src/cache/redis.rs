@@ -403,7 +403,7 @@ impl Shared {
             if generation == held_at {
                 return Some((generation, seen, Some(bytes)));
             }
-            return Some((generation, seen, self.get_at(scope_key, generation, seen, entry).await));
+            return Some((generation, seen, self.fetch_at(scope_key, generation, seen, entry).await));
         }
         let (generation, value, left_ms): (String, Option<Vec<u8>>, i64) = self
             .call(async |conn| {
@@ -433,6 +433,11 @@ impl Shared {
                 }
             }
         }
+        self.fetch_at(scope_key, generation, seen, entry).await
+    }
+
+    /// The entry's bytes under `generation` from Redis, kept in process if nothing raced it.
+    async fn fetch_at(&self, scope_key: &str, generation: u64, seen: u64, entry: &str) -> Option<Arc<[u8]>> {
         let key = format!("{}{generation}:{entry}", self.entry_prefix(scope_key));
         let (value, left_ms): (Option<Vec<u8>>, i64) =
             self.call(async |conn| redis::pipe().get(&key).pttl(&key).query_async(conn).await).await?;
@@ -652,11 +657,8 @@ impl Shared {
     /// waits for this instance.
     async fn leave(&self) {
         self.freshness.lost();
-        let _ = self
-            .attempt(async |conn| {
-                redis::cmd("ZREM").arg(&self.leases_key).arg(&self.instance).query_async::<i64>(conn).await
-            })
-            .await;
+        let withdrawal = withdrawal(&self.leases_key, &self.instance);
+        let _ = self.attempt(async |conn| withdrawal.query_async::<i64>(conn).await).await;
     }
 
     /// A bump arrived from an instance: drop its scopes here; the confirmation to publish,
@@ -801,6 +803,13 @@ async fn subscribe(client: redis::Client, shared: Weak<Shared>, mut stop: watch:
     }
 }
 
+/// Takes `instance` off the lease list.
+fn withdrawal(leases_key: &str, instance: &str) -> redis::Cmd {
+    let mut cmd = redis::cmd("ZREM");
+    cmd.arg(leases_key).arg(instance);
+    cmd
+}
+
 /// What an instance needs to leave the lease list once its cache is gone.
 struct Farewell {
     pool: Pool,
@@ -814,7 +823,7 @@ impl Farewell {
         let Farewell { pool, leases_key, instance, op_timeout } = self;
         let _ = tokio::time::timeout(op_timeout, async move {
             let mut conn = pool.get().await.ok()?;
-            redis::cmd("ZREM").arg(&leases_key).arg(&instance).query_async::<i64>(&mut conn).await.ok()
+            withdrawal(&leases_key, &instance).query_async::<i64>(&mut conn).await.ok()
         })
         .await;
     }
