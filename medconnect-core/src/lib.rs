@@ -108,8 +108,8 @@ impl MedConnect {
         let audit_keys = audit::chain::ChainKeys::new(&config.audit_key);
         // The audit tasks have connections of their own, so that requests filling the main
         // pool never keep their own audit rows from being committed.
-        let audit_pool = store::side_pool(&pool, 3);
-        let audit_writer = audit::writer::AuditWriter::start(audit_pool.clone(), 2);
+        let audit_pool = store::side_pool(&pool, 2);
+        let audit_writer = audit::writer::AuditWriter::start(audit_pool.clone());
         let (stop_background, stopped) = watch::channel(false);
         let cache = match &config.redis_url {
             _ if !config.cache_enabled => cache::Cache::off(config.cache_ttl.clone()),

@@ -5,10 +5,9 @@
 //! While one batch commits, the next one gathers. Nothing here is shared with other
 //! instances, and no request waits on a lock held by another request's transaction.
 
-use std::sync::Arc;
-
-use sqlx::PgPool;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres};
+use tokio::sync::{mpsc, oneshot};
 
 use super::AuditRow;
 use crate::error::{Error, Result};
@@ -31,13 +30,11 @@ pub(crate) struct AuditWriter {
 }
 
 impl AuditWriter {
-    /// Starts `writers` tasks committing on `pool` (two let one batch gather while another commits).
-    pub fn start(pool: PgPool, writers: usize) -> Self {
+    /// Starts the task committing on `pool`. One task: a second one halved the batches, and
+    /// PostgreSQL's work per row grew by a third (benches/README.md, "one audit writer").
+    pub fn start(pool: PgPool) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE);
-        let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..writers.max(1) {
-            tokio::spawn(commit_batches(pool.clone(), receiver.clone()));
-        }
+        tokio::spawn(commit_batches(pool, receiver));
         Self { queue }
     }
 
@@ -49,17 +46,17 @@ impl AuditWriter {
     }
 }
 
-async fn commit_batches(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
+async fn commit_batches(pool: PgPool, mut receiver: mpsc::Receiver<Pending>) {
+    // Kept between batches: taking a pooled connection back and forth cost more server CPU
+    // than the insert's own encoding.
+    let mut held = None;
     loop {
         let mut batch = Vec::new();
-        {
-            let mut receiver = receiver.lock().await;
-            if receiver.recv_many(&mut batch, MAX_BATCH).await == 0 {
-                return;
-            }
+        if receiver.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
         }
         let rows: Vec<AuditRow> = batch.iter().map(|p| p.row.clone()).collect();
-        let outcome = store::audit::insert_many(&pool, &rows).await;
+        let outcome = commit(&pool, &mut held, &rows).await;
         if let Err(err) = &outcome {
             tracing::error!(error = %err.source_text(), rows = rows.len(), "audit rows could not be committed");
         }
@@ -74,4 +71,20 @@ async fn commit_batches(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pending
             let _ = pending.durable.send(answer);
         }
     }
+}
+
+/// Inserts the rows on the held connection (taken from the pool when there is none); a
+/// connection that failed is closed rather than kept, so the next batch starts on a new one.
+async fn commit(pool: &PgPool, held: &mut Option<PoolConnection<Postgres>>, rows: &[AuditRow]) -> Result<()> {
+    let conn = match held {
+        Some(conn) => conn,
+        None => held.insert(pool.acquire().await?),
+    };
+    let outcome = store::audit::insert_many(&mut **conn, rows).await;
+    if outcome.is_err()
+        && let Some(mut failed) = held.take()
+    {
+        failed.close_on_drop();
+    }
+    outcome
 }
