@@ -1,0 +1,179 @@
+//! The check's answer, serialised by serde straight from the core's report: the JSON that
+//! [`InteractionCheck`] documents, without copying the report into views first.
+//!
+//! Most of an answer is findings, and a finding's JSON depends only on the thesaurus entry
+//! it comes from and the order of its sides, so each is written once and copied afterwards.
+//! Findings are remembered by the identity of the shared texts they point into (the
+//! knowledge base's `Arc`s), and a remembered one is used only for a finding equal to it:
+//! a finding built another way, even around the same texts, is written afresh.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+
+use medconnect_core::ai::interactions::{Finding, InteractingPair, InteractionReport};
+use serde::ser::{SerializeSeq, SerializeStruct};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use super::{FindingView, RecognisedDrug, SeverityView, UnrecognisedDrug};
+
+/// How many findings are remembered at most: the thesaurus gives about 6,000 (each entry
+/// in both orders), a few MB of JSON. Past it, findings are written each time.
+const REMEMBERED: usize = 16 * 1024;
+
+/// Serialises as the report's [`InteractionCheck`](super::InteractionCheck).
+pub struct CheckAnswer(pub InteractionReport);
+
+/// Where a finding's shared texts live: equal keys mean the same texts, not yet the same finding.
+type TextsAt = [usize; 4];
+
+struct Written {
+    finding: Finding,
+    json: Box<RawValue>,
+}
+
+static WRITTEN: LazyLock<RwLock<HashMap<TextsAt, Written>>> = LazyLock::new(Default::default);
+
+fn texts_at(f: &Finding) -> TextsAt {
+    [
+        Arc::as_ptr(&f.levels).cast::<u8>() as usize,
+        Arc::as_ptr(&f.mechanism).cast::<u8>() as usize,
+        Arc::as_ptr(&f.through[0].name).cast::<u8>() as usize,
+        Arc::as_ptr(&f.through[1].name).cast::<u8>() as usize,
+    ]
+}
+
+/// Writes and remembers the findings of `pairs` not remembered yet (while there is room).
+fn remember(pairs: &[InteractingPair]) {
+    let findings = || pairs.iter().flat_map(|p| &p.findings);
+    let missing: Vec<&Finding> = {
+        let written = WRITTEN.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if written.len() >= REMEMBERED {
+            return;
+        }
+        findings().filter(|f| !written.get(&texts_at(f)).is_some_and(|w| w.finding == **f)).collect()
+    };
+    if missing.is_empty() {
+        return;
+    }
+    let mut written = WRITTEN.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    for finding in missing {
+        if written.len() >= REMEMBERED {
+            break;
+        }
+        let Ok(json) = serde_json::value::to_raw_value(&FindingView::from(finding)) else { continue };
+        written.insert(texts_at(finding), Written { finding: finding.clone(), json });
+    }
+}
+
+impl Serialize for CheckAnswer {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let report = &self.0;
+        remember(&report.pairs);
+        let written = WRITTEN.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let pairs: Vec<Pair<'_>> = report.pairs.iter().map(|pair| Pair { pair, written: &written }).collect();
+        let mut answer = serializer.serialize_struct("InteractionCheck", 4)?;
+        answer.serialize_field("edition", &report.edition)?;
+        answer.serialize_field("drugs", &report.drugs.iter().map(RecognisedDrug::from).collect::<Vec<_>>())?;
+        answer.serialize_field("unknown", &report.unknown.iter().map(UnrecognisedDrug::from).collect::<Vec<_>>())?;
+        answer.serialize_field("pairs", &pairs)?;
+        answer.end()
+    }
+}
+
+/// A pair as [`InteractingPairView`](super::InteractingPairView) writes it.
+struct Pair<'a> {
+    pair: &'a InteractingPair,
+    written: &'a HashMap<TextsAt, Written>,
+}
+
+impl Serialize for Pair<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut pair = serializer.serialize_struct("InteractingPairView", 5)?;
+        pair.serialize_field("drug_a", &self.pair.drug_a)?;
+        pair.serialize_field("drug_b", &self.pair.drug_b)?;
+        pair.serialize_field("severity", &SeverityView::from(self.pair.severity))?;
+        pair.serialize_field("findings", &Findings { findings: &self.pair.findings, written: self.written })?;
+        pair.serialize_field("dose_dependent", &self.pair.dose_dependent)?;
+        pair.end()
+    }
+}
+
+struct Findings<'a> {
+    findings: &'a [Finding],
+    written: &'a HashMap<TextsAt, Written>,
+}
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut findings = serializer.serialize_seq(Some(self.findings.len()))?;
+        for finding in self.findings {
+            match self.written.get(&texts_at(finding)) {
+                Some(w) if w.finding == *finding => findings.serialize_element(&*w.json)?,
+                _ => findings.serialize_element(&FindingView::from(finding))?,
+            }
+        }
+        findings.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use medconnect_core::ai::interactions::{InteractionKb, Severity};
+    use poem_openapi::types::ToJSON;
+
+    use super::super::InteractionCheck;
+    use super::*;
+
+    fn report() -> InteractionReport {
+        let kb = InteractionKb::shared().expect("thesaurus");
+        let drugs = [
+            "warfarin",
+            "aspirin",
+            "ibuprofène",
+            "simvastatine",
+            "clarithromycine",
+            "amlodipine",
+            "metformine",
+            "paracetamol",
+            "oméprazole",
+            "amiodarone",
+            "IEC",
+            "pamplemousse",
+            "not a drug",
+        ];
+        let report = kb.check(&drugs);
+        assert!(!report.unknown.is_empty() && report.pairs.iter().any(|p| p.dose_dependent));
+        report
+    }
+
+    /// The answer is written from the report, the spec from the poem-openapi type: both
+    /// must give the same JSON, for a report with every kind of field (levels with and
+    /// without advice, unknown names, classes, dose-dependent pairs), whether its findings
+    /// are written for the first time or copied.
+    #[test]
+    fn the_answer_is_the_json_the_spec_describes_written_or_remembered() {
+        let report = report();
+        let documented = InteractionCheck::from(&report).to_json().expect("poem-openapi");
+        let first = serde_json::to_string(&CheckAnswer(report.clone())).expect("serde");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&first).expect("json"), documented);
+        let again = serde_json::to_string(&CheckAnswer(report)).expect("serde");
+        assert_eq!(again, first, "remembered findings give the same bytes");
+    }
+
+    /// A finding around the same shared texts but not equal to a remembered one (here with
+    /// another severity) is written afresh, never answered with the remembered JSON.
+    #[test]
+    fn a_finding_that_only_shares_texts_with_a_remembered_one_is_written_afresh() {
+        let mut report = report();
+        serde_json::to_string(&CheckAnswer(report.clone())).expect("serde");
+        let finding = &mut report.pairs[0].findings[0];
+        finding.severity =
+            if finding.severity == Severity::Consider { Severity::Contraindicated } else { Severity::Consider };
+        let altered = finding.clone();
+        assert_eq!(texts_at(&altered), texts_at(&report.pairs[0].findings[0]));
+        let answer: serde_json::Value =
+            serde_json::from_str(&serde_json::to_string(&CheckAnswer(report)).expect("serde")).expect("json");
+        assert_eq!(answer["pairs"][0]["findings"][0], serde_json::to_value(FindingView::from(&altered)).expect("view"));
+    }
+}
