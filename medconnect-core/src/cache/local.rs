@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use moka::sync::Cache as Moka;
 
-use super::entry_key;
+use super::{Cached, entry_key};
 
 pub(super) struct Local {
     /// A scope's generation is forgotten only after twice the longest entry lifetime without
@@ -14,7 +14,7 @@ pub(super) struct Local {
     /// again from 0 can serve nothing old. Never evicted for size, for the same reason.
     generations: Moka<String, u64>,
     bumping: Mutex<()>,
-    entries: Moka<String, Arc<[u8]>>,
+    entries: Moka<String, Arc<Cached>>,
 }
 
 impl Local {
@@ -30,21 +30,21 @@ impl Local {
         self.generations.get(scope_key).unwrap_or(0)
     }
 
-    /// (current generation, the entry's bytes if cached under it).
-    pub fn lookup(&self, scope_key: &str, entry: &str) -> (u64, Option<Arc<[u8]>>) {
+    /// (current generation, the entry if cached under it).
+    pub fn lookup(&self, scope_key: &str, entry: &str) -> (u64, Option<Arc<Cached>>) {
         let generation = self.generation(scope_key);
         (generation, self.get(scope_key, generation, entry))
     }
 
-    /// The entry's bytes if cached under `generation`.
-    pub fn get(&self, scope_key: &str, generation: u64, entry: &str) -> Option<Arc<[u8]>> {
+    /// The entry if cached under `generation`.
+    pub fn get(&self, scope_key: &str, generation: u64, entry: &str) -> Option<Arc<Cached>> {
         self.entries.get(&entry_key(scope_key, generation, entry))
     }
 
     /// Stores only if the scope is still at `generation`.
     pub fn store(&self, scope_key: &str, entry: &str, generation: u64, bytes: Vec<u8>, _ttl: Duration) {
         if self.generation(scope_key) == generation {
-            self.entries.insert(entry_key(scope_key, generation, entry), bytes.into());
+            self.entries.insert(entry_key(scope_key, generation, entry), Cached::new(bytes));
         }
     }
 
@@ -67,10 +67,10 @@ mod tests {
         let (g0, none) = local.lookup("p:1", "profile");
         assert!(none.is_none());
         local.store("p:1", "profile", g0, b"old".to_vec(), Duration::from_secs(60));
-        assert_eq!(local.lookup("p:1", "profile").1.as_deref(), Some(&b"old"[..]));
+        assert_eq!(local.lookup("p:1", "profile").1.map(|c| c.bytes().to_vec()), Some(b"old".to_vec()));
         local.bump(&["p:1".to_owned()]);
         let (g1, after) = local.lookup("p:1", "profile");
-        assert_eq!((g1, after), (g0 + 1, None));
+        assert_eq!((g1, after.is_none()), (g0 + 1, true));
         // A read that started before the bump cannot put its value back.
         local.store("p:1", "profile", g0, b"stale".to_vec(), Duration::from_secs(60));
         assert!(local.lookup("p:1", "profile").1.is_none());

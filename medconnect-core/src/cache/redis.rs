@@ -6,7 +6,7 @@
 //!   to PostgreSQL, rather than waiting on a broken Redis at every request.
 //! - A bump that could not reach Redis is remembered, and the cache is not used again until
 //!   the bump has gone through: entries cached before a write are never served after it.
-//! - The in-process level holds entries' bytes under their generation. While this instance
+//! - The in-process level holds entries (bytes, and values once decoded) under their generation. While this instance
 //!   holds its lease (see [`super::lease`]) it answers from them without asking Redis: every
 //!   bump waits for each leased instance to confirm it has dropped the bumped scopes (or to
 //!   be struck off and its lease to run out) before the write is acknowledged. Without the
@@ -25,6 +25,7 @@ use deadpool_redis::{Config as PoolConfig, Pool, Runtime, Timeouts};
 use moka::sync::Cache as Moka;
 use tokio::sync::{mpsc, watch};
 
+use super::Cached;
 use super::lease::Freshness;
 use crate::error::{Error, Result};
 
@@ -128,7 +129,7 @@ struct Held {
     entry: Box<str>,
     /// Entries do not outlive their time to live here either.
     expires: Instant,
-    bytes: Arc<[u8]>,
+    cached: Arc<Cached>,
 }
 
 struct Health {
@@ -385,7 +386,7 @@ impl Shared {
 
     /// (current generation, what this instance had seen of the scope's invalidations, the
     /// entry's bytes) or `None` when the cache cannot be used.
-    pub async fn lookup(&self, scope_key: &str, entry: &str) -> Option<(u64, u64, Option<Arc<[u8]>>)> {
+    pub async fn lookup(&self, scope_key: &str, entry: &str) -> Option<(u64, u64, Option<Arc<Cached>>)> {
         let seen = self.freshness.seen(scope_key);
         let local_level = self.subscribed.load(Ordering::Acquire);
         if let Some((held_at, bytes)) = if local_level { self.held(scope_key, entry) } else { None } {
@@ -416,16 +417,16 @@ impl Shared {
             })
             .await?;
         let generation: u64 = generation.parse().ok()?;
-        let value: Option<Arc<[u8]>> = value.map(Into::into);
-        if let Some(bytes) = &value {
-            self.hold(scope_key, entry, generation, seen, bytes.clone(), lifetime_left(left_ms));
+        let value = value.map(Cached::new);
+        if let Some(cached) = &value {
+            self.hold(scope_key, entry, generation, seen, cached.clone(), lifetime_left(left_ms));
         }
         Some((generation, seen, value))
     }
 
     /// The entry's bytes under `generation` (the one a request pinned): from this process,
     /// else from Redis. `None` sends the caller to PostgreSQL.
-    pub async fn get_at(&self, scope_key: &str, generation: u64, seen: u64, entry: &str) -> Option<Arc<[u8]>> {
+    pub async fn get_at(&self, scope_key: &str, generation: u64, seen: u64, entry: &str) -> Option<Arc<Cached>> {
         if self.subscribed.load(Ordering::Acquire) {
             if let Some((g, bytes)) = self.held(scope_key, entry) {
                 if g == generation {
@@ -437,31 +438,31 @@ impl Shared {
     }
 
     /// The entry's bytes under `generation` from Redis, kept in process if nothing raced it.
-    async fn fetch_at(&self, scope_key: &str, generation: u64, seen: u64, entry: &str) -> Option<Arc<[u8]>> {
+    async fn fetch_at(&self, scope_key: &str, generation: u64, seen: u64, entry: &str) -> Option<Arc<Cached>> {
         let key = format!("{}{generation}:{entry}", self.entry_prefix(scope_key));
         let (value, left_ms): (Option<Vec<u8>>, i64) =
             self.call(async |conn| redis::pipe().get(&key).pttl(&key).query_async(conn).await).await?;
-        let bytes: Arc<[u8]> = value?.into();
-        self.hold(scope_key, entry, generation, seen, bytes.clone(), lifetime_left(left_ms));
-        Some(bytes)
+        let cached = Cached::new(value?);
+        self.hold(scope_key, entry, generation, seen, cached.clone(), lifetime_left(left_ms));
+        Some(cached)
     }
 
     /// The entry as this instance holds it, with the generation it was cached under.
-    fn held(&self, scope_key: &str, entry: &str) -> Option<(u64, Arc<[u8]>)> {
+    fn held(&self, scope_key: &str, entry: &str) -> Option<(u64, Arc<Cached>)> {
         let slot = self.local.get(scope_key)?;
         let now = Instant::now();
-        slot.entries.iter().find(|h| &*h.entry == entry && h.expires > now).map(|h| (slot.generation, h.bytes.clone()))
+        slot.entries.iter().find(|h| &*h.entry == entry && h.expires > now).map(|h| (slot.generation, h.cached.clone()))
     }
 
     /// Keeps an entry read or stored under `generation` by a request that had seen `seen`
     /// of the scope's invalidations, unless another arrived since (the entry may be older
     /// than it) or the subscription is down. A slot holds one generation: a newer one
     /// replaces it, an older one is not kept.
-    fn hold(&self, scope_key: &str, entry: &str, generation: u64, seen: u64, bytes: Arc<[u8]>, ttl: Duration) {
+    fn hold(&self, scope_key: &str, entry: &str, generation: u64, seen: u64, cached: Arc<Cached>, ttl: Duration) {
         if !self.subscribed.load(Ordering::Acquire) || self.freshness.seen(scope_key) != seen {
             return;
         }
-        let held = Held { entry: entry.into(), expires: Instant::now() + ttl, bytes };
+        let held = Held { entry: entry.into(), expires: Instant::now() + ttl, cached };
         self.local.entry_by_ref(scope_key).and_upsert_with(|current| {
             let now = Instant::now();
             match current.map(|e| e.into_value()) {
@@ -503,7 +504,7 @@ impl Shared {
             })
             .await;
         if stored == Some(1) {
-            self.hold(scope_key, entry, generation, seen, bytes.into(), ttl);
+            self.hold(scope_key, entry, generation, seen, Cached::new(bytes), ttl);
         }
     }
 

@@ -32,8 +32,6 @@ pub use medical::EntryQuery;
 pub use patients::{EmergencyContactInput, NewPatient, PatientQuery};
 pub use predictions::PredictRequest;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
@@ -41,7 +39,7 @@ use crate::MedConnect;
 use crate::audit::{AuditAction, AuditEvent};
 use crate::auth::Actor;
 use crate::auth::policy::{self, PatientAction};
-use crate::cache::{Kind, Scope, ScopeView};
+use crate::cache::{Cacheable, Kind, Scope, ScopeView};
 use crate::domain::PatientId;
 use crate::error::Result;
 use crate::store;
@@ -111,7 +109,7 @@ impl MedConnect {
     /// A read of one patient's data whose result is cached under the patient (`entry` names
     /// it, with everything the result depends on). The policy and the audit run on every
     /// read, cached or not; a hit needs no database connection at all.
-    pub(crate) async fn read_patient<T: Serialize + DeserializeOwned>(
+    pub(crate) async fn read_patient<T: Cacheable>(
         &self,
         actor: &Actor,
         patient: PatientId,

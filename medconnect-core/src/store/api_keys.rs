@@ -88,7 +88,7 @@ pub async fn revoke(db: impl PgExecutor<'_>, user: UserId, key: Uuid, by: UserId
 }
 
 /// Who holds a key, as the database sees them now.
-#[derive(sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct KeyHolder {
     pub key_id: Uuid,
     pub role: String,

@@ -110,7 +110,7 @@ pub async fn set_active(db: impl PgExecutor<'_>, id: UserId, active: bool) -> Re
 }
 
 /// Who holds an access token, as the database sees them now.
-#[derive(sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct SessionHolder {
     pub role: String,
     pub active: bool,
