@@ -2,6 +2,8 @@
 //! the knowledge base. `cargo bench -p medconnect-benches --bench interactions`.
 
 use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use medconnect_core::ai::interactions::InteractionKb;
@@ -29,6 +31,27 @@ fn check(c: &mut Criterion) {
         b.iter(|| black_box(kb.check(black_box(&TEN_DRUGS))).pairs.len())
     });
     c.bench_function("resolve one name", |b| b.iter(|| kb.resolve(black_box("Ibuprofène")).is_ok()));
+    // As a server checks: two threads at once on the same knowledge base, whose shared texts
+    // every report clones and drops.
+    c.bench_function("check 10 drugs while another thread checks", |b| {
+        b.iter_custom(|iters| {
+            let stop = AtomicBool::new(false);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    while !stop.load(Ordering::Relaxed) {
+                        black_box(kb.check(black_box(&TEN_DRUGS)));
+                    }
+                });
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(kb.check(black_box(&TEN_DRUGS)));
+                }
+                let elapsed = start.elapsed();
+                stop.store(true, Ordering::Relaxed);
+                elapsed
+            })
+        })
+    });
 }
 
 fn load(c: &mut Criterion) {
