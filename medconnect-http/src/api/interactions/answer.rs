@@ -165,15 +165,19 @@ mod tests {
     /// another severity) is written afresh, never answered with the remembered JSON.
     #[test]
     fn a_finding_that_only_shares_texts_with_a_remembered_one_is_written_afresh() {
-        let mut report = report();
-        serde_json::to_string(&CheckAnswer(report.clone())).expect("serde");
-        let finding = &mut report.pairs[0].findings[0];
-        finding.severity =
-            if finding.severity == Severity::Consider { Severity::Contraindicated } else { Severity::Consider };
-        let altered = finding.clone();
-        assert_eq!(texts_at(&altered), texts_at(&report.pairs[0].findings[0]));
-        let answer: serde_json::Value =
-            serde_json::from_str(&serde_json::to_string(&CheckAnswer(report)).expect("serde")).expect("json");
-        assert_eq!(answer["pairs"][0]["findings"][0], serde_json::to_value(FindingView::from(&altered)).expect("view"));
+        let original = report().pairs[0].findings[0].clone();
+        let json = serde_json::value::to_raw_value(&FindingView::from(&original)).expect("json");
+        let remembered = HashMap::from([(texts_at(&original), Written { finding: original.clone(), json })]);
+        let mut altered = original.clone();
+        altered.severity =
+            if original.severity == Severity::Consider { Severity::Contraindicated } else { Severity::Consider };
+        assert_eq!(texts_at(&altered), texts_at(&original), "the same shared texts");
+        let written = |finding: &Finding| {
+            let findings = Findings { findings: std::slice::from_ref(finding), written: &remembered };
+            serde_json::to_value(&findings).expect("serde")[0].take()
+        };
+        assert_eq!(written(&original), serde_json::to_value(FindingView::from(&original)).expect("view"));
+        assert_eq!(written(&altered), serde_json::to_value(FindingView::from(&altered)).expect("view"));
+        assert_ne!(written(&altered), written(&original));
     }
 }
