@@ -129,7 +129,7 @@ async fn cached_data_never_crosses_callers_and_every_cached_read_is_audited() {
     for token in [&stranger.access, &other_patient.access] {
         let reply = a.get(&path, Some(token)).await;
         assert_problem(&reply, 404);
-        assert!(!reply.body.to_string().contains("187"));
+        assert!(!reply.body.to_string().contains("mm[Hg]"), "the entry, by its unit");
     }
     assert_problem(&a.get(&path, Some(&w.admin.access)).await, 403);
     let audited: Vec<(String, i64)> = sqlx::query_as(
