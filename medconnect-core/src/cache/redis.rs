@@ -6,12 +6,12 @@
 //!   to PostgreSQL, rather than waiting on a broken Redis at every request.
 //! - A bump that could not reach Redis is remembered, and the cache is not used again until
 //!   the bump has gone through: entries cached before a write are never served after it.
-//! - The in-process level holds entries (bytes, and values once decoded) under their generation. While this instance
-//!   holds its lease (see [`super::lease`]) it answers from them without asking Redis: every
-//!   bump waits for each leased instance to confirm it has dropped the bumped scopes (or to
-//!   be struck off and its lease to run out) before the write is acknowledged. Without the
-//!   lease it asks Redis for the scope's generation (one plain GET) and answers from memory
-//!   only if it matches. When the subscription drops, the in-process level is emptied and
+//! - The in-process level holds entries (bytes, and values once decoded) under their
+//!   generation. While this instance holds its lease (see [`super::lease`]) it answers from
+//!   them without asking Redis: every bump waits for each leased instance to confirm it has
+//!   dropped the bumped scopes (or to be struck off and its lease to run out) before the
+//!   write is acknowledged. Without the lease it asks Redis for the scope's generation (one
+//!   plain GET) and answers from memory only if it matches. When the subscription drops, the in-process level is emptied and
 //!   not used until it is back.
 
 use std::collections::{HashMap, HashSet};
@@ -385,24 +385,24 @@ impl Shared {
     }
 
     /// (current generation, what this instance had seen of the scope's invalidations, the
-    /// entry's bytes) or `None` when the cache cannot be used.
+    /// entry) or `None` when the cache cannot be used.
     pub async fn lookup(&self, scope_key: &str, entry: &str) -> Option<(u64, u64, Option<Arc<Cached>>)> {
         let seen = self.freshness.seen(scope_key);
         let local_level = self.subscribed.load(Ordering::Acquire);
-        if let Some((held_at, bytes)) = if local_level { self.held(scope_key, entry) } else { None } {
+        if let Some((held_at, cached)) = if local_level { self.held(scope_key, entry) } else { None } {
             // Leased: every acknowledged bump has reached this instance, so what it holds
             // is current.
             if self.leased() {
-                return Some((held_at, seen, Some(bytes)));
+                return Some((held_at, seen, Some(cached)));
             }
             // Otherwise only the scope's generation is asked for (a plain GET: a script
-            // costs Redis ten times as much), and the bytes are fetched only if it moved on.
+            // costs Redis ten times as much), and the entry is fetched only if it moved on.
             let generation: Option<u64> = self
                 .call(async |conn| redis::cmd("GET").arg(self.generation_key(scope_key)).query_async(conn).await)
                 .await?;
             let generation = generation.unwrap_or(0);
             if generation == held_at {
-                return Some((generation, seen, Some(bytes)));
+                return Some((generation, seen, Some(cached)));
             }
             return Some((generation, seen, self.fetch_at(scope_key, generation, seen, entry).await));
         }
@@ -424,20 +424,20 @@ impl Shared {
         Some((generation, seen, value))
     }
 
-    /// The entry's bytes under `generation` (the one a request pinned): from this process,
-    /// else from Redis. `None` sends the caller to PostgreSQL.
+    /// The entry under `generation` (the one a request pinned): from this process, else
+    /// from Redis. `None` sends the caller to PostgreSQL.
     pub async fn get_at(&self, scope_key: &str, generation: u64, seen: u64, entry: &str) -> Option<Arc<Cached>> {
         if self.subscribed.load(Ordering::Acquire) {
-            if let Some((g, bytes)) = self.held(scope_key, entry) {
+            if let Some((g, cached)) = self.held(scope_key, entry) {
                 if g == generation {
-                    return Some(bytes);
+                    return Some(cached);
                 }
             }
         }
         self.fetch_at(scope_key, generation, seen, entry).await
     }
 
-    /// The entry's bytes under `generation` from Redis, kept in process if nothing raced it.
+    /// The entry under `generation` from Redis, kept in process if nothing raced it.
     async fn fetch_at(&self, scope_key: &str, generation: u64, seen: u64, entry: &str) -> Option<Arc<Cached>> {
         let key = format!("{}{generation}:{entry}", self.entry_prefix(scope_key));
         let (value, left_ms): (Option<Vec<u8>>, i64) =

@@ -7,6 +7,7 @@
 //! knowledge base's `Arc`s), and a remembered one is used only for a finding equal to it:
 //! a finding built another way, even around the same texts, is written afresh.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};
 
@@ -32,7 +33,9 @@ struct Written {
     json: Box<RawValue>,
 }
 
-static WRITTEN: LazyLock<RwLock<HashMap<TextsAt, Written>>> = LazyLock::new(Default::default);
+type Remembered = HashMap<TextsAt, Written>;
+
+static WRITTEN: LazyLock<RwLock<Remembered>> = LazyLock::new(Default::default);
 
 fn texts_at(f: &Finding) -> TextsAt {
     [
@@ -43,48 +46,56 @@ fn texts_at(f: &Finding) -> TextsAt {
     ]
 }
 
-/// Writes and remembers the findings of `pairs` not remembered yet (while there is room).
-fn remember(pairs: &[InteractingPair]) {
-    let findings = || pairs.iter().flat_map(|p| &p.findings);
-    let missing: Vec<&Finding> = {
-        let written = WRITTEN.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if written.len() >= REMEMBERED {
-            return;
-        }
-        findings().filter(|f| !written.get(&texts_at(f)).is_some_and(|w| w.finding == **f)).collect()
-    };
-    if missing.is_empty() {
+/// Remembers the JSON of findings an answer had to write (while there is room).
+fn remember(missed: Vec<Finding>) {
+    if missed.is_empty() {
         return;
     }
     let mut written = WRITTEN.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-    for finding in missing {
+    for finding in missed {
         if written.len() >= REMEMBERED {
             break;
         }
-        let Ok(json) = serde_json::value::to_raw_value(&FindingView::from(finding)) else { continue };
-        written.insert(texts_at(finding), Written { finding: finding.clone(), json });
+        let Ok(json) = serde_json::value::to_raw_value(&FindingView::from(&finding)) else { continue };
+        written.insert(texts_at(&finding), Written { finding, json });
     }
+}
+
+/// What the parts of one answer share: the findings remembered, and those it had to write.
+struct Memo<'a> {
+    written: &'a Remembered,
+    missed: RefCell<Vec<Finding>>,
 }
 
 impl Serialize for CheckAnswer {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let report = &self.0;
-        remember(&report.pairs);
-        let written = WRITTEN.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let pairs: Vec<Pair<'_>> = report.pairs.iter().map(|pair| Pair { pair, written: &written }).collect();
-        let mut answer = serializer.serialize_struct("InteractionCheck", 4)?;
-        answer.serialize_field("edition", &report.edition)?;
-        answer.serialize_field("drugs", &report.drugs.iter().map(RecognisedDrug::from).collect::<Vec<_>>())?;
-        answer.serialize_field("unknown", &report.unknown.iter().map(UnrecognisedDrug::from).collect::<Vec<_>>())?;
-        answer.serialize_field("pairs", &pairs)?;
-        answer.end()
+        let (answer, missed) = {
+            let written = WRITTEN.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let memo = Memo { written: &written, missed: RefCell::default() };
+            let answer = write_answer(report, &memo, serializer);
+            (answer, memo.missed.into_inner())
+        };
+        remember(missed);
+        answer
     }
+}
+
+/// The answer's fields, findings copied where remembered (one lookup each).
+fn write_answer<S: Serializer>(report: &InteractionReport, memo: &Memo<'_>, serializer: S) -> Result<S::Ok, S::Error> {
+    let pairs: Vec<Pair<'_>> = report.pairs.iter().map(|pair| Pair { pair, memo }).collect();
+    let mut answer = serializer.serialize_struct("InteractionCheck", 4)?;
+    answer.serialize_field("edition", &report.edition)?;
+    answer.serialize_field("drugs", &report.drugs.iter().map(RecognisedDrug::from).collect::<Vec<_>>())?;
+    answer.serialize_field("unknown", &report.unknown.iter().map(UnrecognisedDrug::from).collect::<Vec<_>>())?;
+    answer.serialize_field("pairs", &pairs)?;
+    answer.end()
 }
 
 /// A pair as [`InteractingPairView`](super::InteractingPairView) writes it.
 struct Pair<'a> {
     pair: &'a InteractingPair,
-    written: &'a HashMap<TextsAt, Written>,
+    memo: &'a Memo<'a>,
 }
 
 impl Serialize for Pair<'_> {
@@ -93,7 +104,7 @@ impl Serialize for Pair<'_> {
         pair.serialize_field("drug_a", &self.pair.drug_a)?;
         pair.serialize_field("drug_b", &self.pair.drug_b)?;
         pair.serialize_field("severity", &SeverityView::from(self.pair.severity))?;
-        pair.serialize_field("findings", &Findings { findings: &self.pair.findings, written: self.written })?;
+        pair.serialize_field("findings", &Findings { findings: &self.pair.findings, memo: self.memo })?;
         pair.serialize_field("dose_dependent", &self.pair.dose_dependent)?;
         pair.end()
     }
@@ -101,16 +112,19 @@ impl Serialize for Pair<'_> {
 
 struct Findings<'a> {
     findings: &'a [Finding],
-    written: &'a HashMap<TextsAt, Written>,
+    memo: &'a Memo<'a>,
 }
 
 impl Serialize for Findings<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut findings = serializer.serialize_seq(Some(self.findings.len()))?;
         for finding in self.findings {
-            match self.written.get(&texts_at(finding)) {
+            match self.memo.written.get(&texts_at(finding)) {
                 Some(w) if w.finding == *finding => findings.serialize_element(&*w.json)?,
-                _ => findings.serialize_element(&FindingView::from(finding))?,
+                _ => {
+                    self.memo.missed.borrow_mut().push(finding.clone());
+                    findings.serialize_element(&FindingView::from(finding))?
+                }
             }
         }
         findings.end()
@@ -167,17 +181,20 @@ mod tests {
     fn a_finding_that_only_shares_texts_with_a_remembered_one_is_written_afresh() {
         let original = report().pairs[0].findings[0].clone();
         let json = serde_json::value::to_raw_value(&FindingView::from(&original)).expect("json");
-        let remembered = HashMap::from([(texts_at(&original), Written { finding: original.clone(), json })]);
+        let remembered = Remembered::from([(texts_at(&original), Written { finding: original.clone(), json })]);
         let mut altered = original.clone();
         altered.severity =
             if original.severity == Severity::Consider { Severity::Contraindicated } else { Severity::Consider };
         assert_eq!(texts_at(&altered), texts_at(&original), "the same shared texts");
+        // (written, whether it was one the answer had to write)
         let written = |finding: &Finding| {
-            let findings = Findings { findings: std::slice::from_ref(finding), written: &remembered };
-            serde_json::to_value(&findings).expect("serde")[0].take()
+            let memo = Memo { written: &remembered, missed: RefCell::default() };
+            let findings = Findings { findings: std::slice::from_ref(finding), memo: &memo };
+            let json = serde_json::to_value(&findings).expect("serde")[0].take();
+            (json, !memo.missed.into_inner().is_empty())
         };
-        assert_eq!(written(&original), serde_json::to_value(FindingView::from(&original)).expect("view"));
-        assert_eq!(written(&altered), serde_json::to_value(FindingView::from(&altered)).expect("view"));
-        assert_ne!(written(&altered), written(&original));
+        assert_eq!(written(&original), (serde_json::to_value(FindingView::from(&original)).expect("view"), false));
+        assert_eq!(written(&altered), (serde_json::to_value(FindingView::from(&altered)).expect("view"), true));
+        assert_ne!(written(&altered).0, written(&original).0);
     }
 }
