@@ -12,7 +12,7 @@ use hmac::Mac;
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::{Error, Result};
-use crate::keys::{SecretKey, keyed};
+use crate::keys::{MacKey, SecretKey};
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
@@ -47,16 +47,16 @@ impl PageRequest {
 /// `medical/<caller>/<patient>`: a cursor only works in the scope it was issued for.
 #[derive(Clone)]
 pub(crate) struct Cursors {
-    key: [u8; 32],
+    key: MacKey,
 }
 
 impl Cursors {
     pub fn new(secret: &SecretKey) -> Self {
-        Self { key: secret.derive("medconnect pagination cursor v1") }
+        Self { key: secret.mac_key("medconnect pagination cursor v1") }
     }
 
     fn tag(&self, scope: &str, payload: &[u8]) -> [u8; 32] {
-        let mut mac = keyed(&self.key);
+        let mut mac = self.key.start();
         mac.update(&u32::try_from(scope.len()).unwrap_or(u32::MAX).to_be_bytes());
         mac.update(scope.as_bytes());
         mac.update(payload);

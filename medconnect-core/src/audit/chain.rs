@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use hmac::Mac;
 use uuid::Uuid;
 
-use crate::keys::{SecretKey, keyed};
+use crate::keys::{MacKey, SecretKey};
 
 /// The chain hash before the first row.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -35,17 +35,20 @@ pub struct RowContent<'a> {
 /// The keys of the two MACs, derived from the configured audit key.
 #[derive(Clone)]
 pub struct ChainKeys {
-    row: [u8; 32],
-    chain: [u8; 32],
+    row: MacKey,
+    chain: MacKey,
 }
 
 impl ChainKeys {
     pub fn new(audit_key: &SecretKey) -> Self {
-        Self { row: audit_key.derive("medconnect audit row v1"), chain: audit_key.derive("medconnect audit chain v1") }
+        Self {
+            row: audit_key.mac_key("medconnect audit row v1"),
+            chain: audit_key.mac_key("medconnect audit chain v1"),
+        }
     }
 
     pub fn row_mac(&self, row: &RowContent<'_>) -> [u8; 32] {
-        let mut mac = keyed(&self.row);
+        let mut mac = self.row.start();
         mac.update(row.id.as_bytes());
         mac.update(&row.at.timestamp_micros().to_be_bytes());
         optional_id(&mut mac, row.actor_id);
@@ -64,7 +67,7 @@ impl ChainKeys {
     }
 
     pub fn link(&self, prev: &[u8], (txid, seq): (i64, i64), row_mac: &[u8]) -> [u8; 32] {
-        let mut mac = keyed(&self.chain);
+        let mut mac = self.chain.start();
         mac.update(prev);
         mac.update(&txid.to_be_bytes());
         mac.update(&seq.to_be_bytes());

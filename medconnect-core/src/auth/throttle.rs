@@ -16,7 +16,7 @@ use sqlx::PgPool;
 
 use crate::config::SignInLimits;
 use crate::error::{Error, Result};
-use crate::keys::{SecretKey, keyed};
+use crate::keys::{MacKey, SecretKey};
 use crate::store;
 
 /// Where a request comes from, as far as the adapter can tell. IPv6 addresses are
@@ -68,18 +68,18 @@ pub(crate) struct Counters<'a> {
 
 #[derive(Clone)]
 pub(crate) struct SignInThrottle {
-    key: [u8; 32],
+    key: MacKey,
     limits: SignInLimits,
 }
 
 impl SignInThrottle {
     pub fn new(secret: &SecretKey, limits: SignInLimits) -> Self {
-        Self { key: secret.derive("medconnect sign-in counters v1"), limits }
+        Self { key: secret.mac_key("medconnect sign-in counters v1"), limits }
     }
 
     /// Counters are stored under keyed hashes: no e-mail or address is written down.
     fn counter(&self, parts: &[&str]) -> Vec<u8> {
-        let mut mac = keyed(&self.key);
+        let mut mac = self.key.start();
         for part in parts {
             mac.update(&u32::try_from(part.len()).unwrap_or(u32::MAX).to_be_bytes());
             mac.update(part.as_bytes());

@@ -13,7 +13,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union};
 use uuid::Uuid;
 
-use super::types::{Date, enum_from, page_of, page_request};
+use super::serde_body::SerdeJson;
+use super::types::{Date, enum_from, page_of, page_request, rfc3339};
 use super::{ApiTags, Auth};
 use crate::problem::{ApiResult, PatientReadErrors, PatientWriteErrors};
 
@@ -31,8 +32,9 @@ enum_from!(EntryKindView => EntryKind { Observation, LabResult, Diagnosis, Medic
 /// - `medication`: a substance with dose and dates.
 /// - `allergy`: an allergy to a substance or class, with its reaction.
 /// - `note`: a free-text clinical note.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum EntryKindView {
     Observation,
     LabResult,
@@ -46,8 +48,9 @@ pub enum EntryKindView {
 ///
 /// - `active`: the condition is current (the default).
 /// - `resolved`: the condition has ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum DiagnosisStatusView {
     Active,
     Resolved,
@@ -58,8 +61,9 @@ pub enum DiagnosisStatusView {
 /// - `mild`: mild.
 /// - `moderate`: moderate.
 /// - `severe`: severe, such as anaphylaxis or angioedema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum AllergySeverityView {
     Mild,
     Moderate,
@@ -67,7 +71,7 @@ pub enum AllergySeverityView {
 }
 
 /// An observation or vital sign, such as systolic blood pressure `8480-6` in `mm[Hg]`.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct Observation {
     pub kind: EntryKindView,
@@ -81,7 +85,7 @@ pub struct Observation {
 }
 
 /// A laboratory result.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct LabResult {
     pub kind: EntryKindView,
@@ -91,11 +95,12 @@ pub struct LabResult {
     #[oai(validator(max_length = 32))]
     pub unit: String,
     #[oai(validator(max_length = 100))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_range: Option<String>,
 }
 
 /// A diagnosis, ICD-10 coded; `status` defaults to `active`.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct Diagnosis {
     pub kind: EntryKindView,
@@ -103,13 +108,16 @@ pub struct Diagnosis {
     #[oai(validator(max_length = 10))]
     pub code: String,
     #[oai(validator(max_length = 500))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<DiagnosisStatusView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub onset: Option<Date>,
 }
 
 /// A medication the patient takes or took.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct Medication {
     pub kind: EntryKindView,
@@ -119,19 +127,23 @@ pub struct Medication {
     #[oai(validator(max_length = 100))]
     pub dose: String,
     #[oai(validator(max_length = 50))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
     #[oai(validator(max_length = 100))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub frequency: Option<String>,
     pub start: Date,
     /// Absent while the medication is ongoing.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end: Option<Date>,
     /// RxNorm concept id.
     #[oai(validator(max_length = 10))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rxnorm: Option<String>,
 }
 
 /// An allergy or intolerance.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct Allergy {
     pub kind: EntryKindView,
@@ -139,11 +151,12 @@ pub struct Allergy {
     pub substance: String,
     #[oai(validator(max_length = 500))]
     pub reaction: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<AllergySeverityView>,
 }
 
 /// A clinical note.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none, deny_unknown_fields)]
 pub struct Note {
     pub kind: EntryKindView,
@@ -152,8 +165,10 @@ pub struct Note {
 }
 
 /// The typed content of an entry; `kind` says which.
-#[derive(Debug, Union)]
+#[derive(Debug, Union, serde::Serialize)]
 #[oai(discriminator_name = "kind", one_of)]
+// Each variant carries its own `kind`, as poem-openapi writes it.
+#[serde(untagged)]
 pub enum Entry {
     #[oai(mapping = "observation")]
     Observation(Observation),
@@ -278,12 +293,14 @@ impl poem_openapi::types::Example for NewEntryRequest {
 }
 
 /// An entry of a patient's record.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none, rename = "MedicalEntry")]
 pub struct EntryView {
     pub id: Uuid,
     pub patient_id: Uuid,
+    #[serde(serialize_with = "rfc3339")]
     pub effective_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub recorded_at: DateTime<Utc>,
     /// The account that added it.
     pub author_id: Uuid,
@@ -291,6 +308,7 @@ pub struct EntryView {
     pub self_reported: bool,
     pub entry: Entry,
     /// The consultation it was documented during, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub consultation_id: Option<Uuid>,
 }
 
@@ -309,7 +327,7 @@ impl From<MedicalEntry> for EntryView {
     }
 }
 
-page_of!(EntryPage, EntryView, "A page of a patient's record, newest first.");
+page_of!(serde EntryPage, EntryView, "A page of a patient's record, newest first.");
 
 #[derive(ApiResponse)]
 pub enum EntryCreated {
@@ -366,13 +384,16 @@ impl MedicalApi {
         /// Page size (default 20).
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
-    ) -> ApiResult<Json<EntryPage>, PatientReadErrors> {
+    ) -> ApiResult<SerdeJson<EntryPage>, PatientReadErrors> {
         let filter = EntryFilter {
             kinds: kind.0.unwrap_or_default().into_iter().map(Into::into).collect(),
             from: from.0,
             to: to.0,
         };
         let query = EntryQuery { filter, page: page_request(cursor.0, limit.0) };
-        Ok(Json(app.list_medical_entries(&auth.0, PatientId(patient_id.0), &query).await?.into()))
+        let page: EntryPage = app.list_medical_entries(&auth.0, PatientId(patient_id.0), &query).await?.into();
+        // About 250 bytes an entry.
+        let bytes = 256 + 256 * page.items.len();
+        Ok(SerdeJson::sized(page, bytes))
     }
 }

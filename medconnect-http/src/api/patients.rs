@@ -11,7 +11,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use super::types::{Date, enum_from, page_of, page_request};
+use super::serde_body::SerdeJson;
+use super::types::{Date, enum_from, page_of, page_request, rfc3339};
 use super::types::{EmailText, PasswordText};
 use super::{ApiTags, Auth, MaybeAuth};
 use crate::problem::{ApiResult, CareErrors, ListErrors, PatientReadErrors, SignUpErrors};
@@ -31,6 +32,13 @@ pub enum SexView {
     Male,
     Other,
     Unknown,
+}
+
+/// As poem-openapi writes it, for answers serialised by serde.
+impl serde::Serialize for SexView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 impl SexView {
@@ -120,27 +128,33 @@ impl From<NewPatientRequest> for NewPatient {
 }
 
 /// A patient's profile.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none, rename = "Patient")]
 pub struct PatientView {
     pub id: Uuid,
     /// The patient's account, when they can sign in.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Uuid>,
     pub given_name: String,
     pub family_name: String,
     pub date_of_birth: Date,
     pub sex: SexView,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub emergency_contact: Option<EmergencyContactOut>,
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct EmergencyContactOut {
     pub name: String,
     pub phone: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub relationship: Option<String>,
 }
 
@@ -248,8 +262,8 @@ impl PatientsApi {
         app: Data<&MedConnect>,
         auth: Auth,
         patient_id: Path<Uuid>,
-    ) -> ApiResult<Json<PatientView>, PatientReadErrors> {
-        Ok(Json(app.get_patient(&auth.0, PatientId(patient_id.0)).await?.into()))
+    ) -> ApiResult<SerdeJson<PatientView>, PatientReadErrors> {
+        Ok(SerdeJson::new(app.get_patient(&auth.0, PatientId(patient_id.0)).await?.into()))
     }
 
     /// List patients

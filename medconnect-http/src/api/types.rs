@@ -60,12 +60,26 @@ impl ToJSON for Date {
     }
 }
 
+/// As `to_json` writes it, for answers serialised by serde (`SerdeJson`).
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0.format("%Y-%m-%d"))
+    }
+}
+
+/// A time as poem-openapi writes it (RFC 3339 with `+00:00`; serde's chrono would write
+/// `Z`), for answers serialised by serde: `#[serde(serialize_with = "types::rfc3339")]`.
+pub fn rfc3339<S: serde::Serializer>(at: &chrono::DateTime<chrono::Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&at.to_rfc3339())
+}
+
 /// Builds the core's page request from the `cursor` and `limit` query parameters.
 pub fn page_request(cursor: Option<String>, limit: Option<u32>) -> medconnect_core::PageRequest {
     medconnect_core::PageRequest { cursor, limit }
 }
 
 /// Declares a paginated envelope object for an item type.
+/// `serde` first: the envelope also serialises with serde, for `SerdeJson` answers.
 macro_rules! page_of {
     ($name:ident, $item:ty, $doc:literal) => {
         #[doc = $doc]
@@ -76,7 +90,21 @@ macro_rules! page_of {
             /// Pass as `cursor` to get the next page; absent on the last page.
             pub next_cursor: Option<String>,
         }
-
+        $crate::api::types::page_of!(@from $name, $item);
+    };
+    (serde $name:ident, $item:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, poem_openapi::Object, serde::Serialize)]
+        #[oai(skip_serializing_if_is_none)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; absent on the last page.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub next_cursor: Option<String>,
+        }
+        $crate::api::types::page_of!(@from $name, $item);
+    };
+    (@from $name:ident, $item:ty) => {
         impl<T: Into<$item>> From<medconnect_core::Page<T>> for $name {
             fn from(page: medconnect_core::Page<T>) -> Self {
                 Self { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }

@@ -262,6 +262,7 @@ impl InteractionsApi {
         body: Json<CheckRequest>,
     ) -> ApiResult<SerdeJson<InteractionCheck, CheckAnswer>, ReferenceErrors> {
         let report = app.check_interactions(&auth.0, &body.drugs)?;
-        Ok(SerdeJson::new(CheckAnswer(report)))
+        // An answer is ~12 KB for ten drugs.
+        Ok(SerdeJson::sized(CheckAnswer(report), 16 * 1024))
     }
 }
