@@ -10,9 +10,16 @@ pub const MAX_DRUGS: usize = 50;
 
 impl MedConnect {
     /// Every interacting pair among `drugs`, most severe first; unknown names are reported.
-    pub fn check_interactions<S: AsRef<str>>(&self, _actor: &Actor, drugs: &[S]) -> Result<InteractionReport> {
-        validate_drugs(drugs)?;
+    pub fn check_interactions<S: AsRef<str>>(&self, actor: &Actor, drugs: &[S]) -> Result<InteractionReport> {
+        self.admit_interaction_check(actor, drugs)?;
         Ok(self.interactions().check(drugs))
+    }
+
+    /// Whether `actor` may check `drugs`: what `check_interactions` decides before it looks
+    /// anything up. An adapter that answers a list again from its own copy asks this first.
+    /// Any signed-in caller may check: the answer is reference data about the names alone.
+    pub fn admit_interaction_check<S: AsRef<str>>(&self, _actor: &Actor, drugs: &[S]) -> Result<()> {
+        validate_drugs(drugs)
     }
 }
 

@@ -8,6 +8,7 @@
 
 use std::marker::PhantomData;
 
+use bytes::Bytes;
 use poem::{IntoResponse, Response};
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Payload;
@@ -62,19 +63,65 @@ impl<T, B: Serialize + Send> IntoResponse for SerdeJson<T, B> {
 
 impl<T: Type, B: Serialize + Send> ApiResponse for SerdeJson<T, B> {
     fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: vec![MetaResponse {
-                description: "",
-                status: Some(200),
-                status_range: None,
-                content: vec![MetaMediaType { content_type: CONTENT_TYPE, schema: T::schema_ref() }],
-                headers: vec![],
-            }],
-        }
+        documented_200::<T>()
     }
 
     fn register(registry: &mut Registry) {
         T::register(registry);
+    }
+}
+
+/// `200 OK` with JSON written before (`bytes`), documented in the spec as `T`: an answer
+/// kept from an earlier request, sent without writing it again or copying it.
+pub struct PreparedJson<T> {
+    bytes: Bytes,
+    documented_as: PhantomData<fn() -> T>,
+}
+
+impl<T> PreparedJson<T> {
+    /// `bytes` must be the JSON of a `T`; a test of each answer kept this way checks it.
+    pub fn new(bytes: Bytes) -> Self {
+        Self { bytes, documented_as: PhantomData }
+    }
+}
+
+impl<T: Type> Payload for PreparedJson<T> {
+    const CONTENT_TYPE: &'static str = CONTENT_TYPE;
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T> IntoResponse for PreparedJson<T> {
+    fn into_response(self) -> Response {
+        Response::builder().content_type(CONTENT_TYPE).body(self.bytes)
+    }
+}
+
+impl<T: Type> ApiResponse for PreparedJson<T> {
+    fn meta() -> MetaResponses {
+        documented_200::<T>()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+fn documented_200<T: Type>() -> MetaResponses {
+    MetaResponses {
+        responses: vec![MetaResponse {
+            description: "",
+            status: Some(200),
+            status_range: None,
+            content: vec![MetaMediaType { content_type: CONTENT_TYPE, schema: T::schema_ref() }],
+            headers: vec![],
+        }],
     }
 }
 

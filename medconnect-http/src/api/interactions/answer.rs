@@ -6,12 +6,19 @@
 //! Findings are remembered by the identity of the shared texts they point into (the
 //! knowledge base's `Arc`s), and a remembered one is used only for a finding equal to it:
 //! a finding built another way, even around the same texts, is written afresh.
+//!
+//! Whole answers are kept too ([`RecentAnswers`]): an answer depends only on the names as
+//! given and on the thesaurus the server loaded, never on who asks, so a list checked again
+//! is answered with the bytes written the first time.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};
 
+use bytes::Bytes;
+use medconnect_core::MedConnect;
 use medconnect_core::ai::interactions::{Finding, InteractingPair, InteractionReport};
+use medconnect_core::auth::Actor;
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -24,6 +31,44 @@ const REMEMBERED: usize = 16 * 1024;
 
 /// Serialises as the report's [`InteractionCheck`](super::InteractionCheck).
 pub struct CheckAnswer(pub InteractionReport);
+
+/// Bytes of whole answers kept at most (weighed with their lists of names): an answer for
+/// ten drugs is ~12 KB, so about 1,300 such lists.
+const RECENT_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The answers of recently checked lists, by the names exactly as given (they are in the
+/// answer). Nothing in an answer is about a caller or a patient, and the check writes no
+/// audit row, so one caller's list answers another's; each request is still authenticated,
+/// and admitted by the core's own rule, before an answer is looked up.
+pub struct RecentAnswers(moka::sync::Cache<Vec<String>, Bytes>);
+
+impl Default for RecentAnswers {
+    fn default() -> Self {
+        let weigh = |names: &Vec<String>, answer: &Bytes| {
+            let bytes = answer.len() + names.iter().map(|n| n.len() + size_of::<String>()).sum::<usize>();
+            u32::try_from(bytes).unwrap_or(u32::MAX)
+        };
+        Self(moka::sync::Cache::builder().max_capacity(RECENT_ANSWER_BYTES).weigher(weigh).build())
+    }
+}
+
+impl RecentAnswers {
+    /// The JSON answer to checking `drugs`, kept from an earlier check of the same list or
+    /// written now (and kept).
+    pub fn answer(&self, app: &MedConnect, actor: &Actor, drugs: &[String]) -> medconnect_core::Result<Bytes> {
+        app.admit_interaction_check(actor, drugs)?;
+        if let Some(answer) = self.0.get(drugs) {
+            return Ok(answer);
+        }
+        let report = app.check_interactions(actor, drugs)?;
+        // An answer is ~12 KB for ten drugs.
+        let mut json = Vec::with_capacity(16 * 1024);
+        serde_json::to_writer(&mut json, &CheckAnswer(report)).map_err(medconnect_core::Error::internal)?;
+        let answer = Bytes::from(json);
+        self.0.insert(drugs.to_vec(), answer.clone());
+        Ok(answer)
+    }
+}
 
 /// Where a finding's shared texts live: equal keys mean the same texts, not yet the same finding.
 type TextsAt = [usize; 4];

@@ -11,8 +11,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 use serde::Serialize;
 
-use self::answer::CheckAnswer;
-use super::serde_body::SerdeJson;
+use self::answer::RecentAnswers;
+use super::serde_body::PreparedJson;
 use super::types::enum_from;
 use super::{ApiTags, Auth};
 use crate::problem::{ApiResult, ReferenceErrors};
@@ -244,7 +244,9 @@ impl From<&InteractionReport> for InteractionCheck {
 }
 
 #[derive(Default)]
-pub struct InteractionsApi;
+pub struct InteractionsApi {
+    answers: RecentAnswers,
+}
 
 #[OpenApi(tag = "ApiTags::DecisionSupport")]
 impl InteractionsApi {
@@ -260,9 +262,7 @@ impl InteractionsApi {
         app: Data<&MedConnect>,
         auth: Auth,
         body: Json<CheckRequest>,
-    ) -> ApiResult<SerdeJson<InteractionCheck, CheckAnswer>, ReferenceErrors> {
-        let report = app.check_interactions(&auth.0, &body.drugs)?;
-        // An answer is ~12 KB for ten drugs.
-        Ok(SerdeJson::sized(CheckAnswer(report), 16 * 1024))
+    ) -> ApiResult<PreparedJson<InteractionCheck>, ReferenceErrors> {
+        Ok(PreparedJson::new(self.answers.answer(&app, &auth.0, &body.drugs)?))
     }
 }
