@@ -10,7 +10,7 @@
 # DB_TRANSPORT (socket, as scripts/run connects, or tcp), CACHE (redis: a private Redis,
 # as scripts/run starts; off: MEDCONNECT_CACHE=off; stopped: REDIS_URL pointing at a
 # Redis that is down), MEDCONNECT_BIN (a server binary to measure instead of this
-# checkout's), LABEL.
+# checkout's), LABEL, KEEP_DB (1 keeps the run's database, dropped otherwise).
 # Starts its own PostgreSQL (scripts/postgres.sh) and a fresh database per run; installs
 # wrk from Debian if it is missing. Prints a Markdown table; raw wrk lines go to stderr.
 set -euo pipefail
@@ -60,7 +60,13 @@ esac
 export RUST_LOG=warn MEDCONNECT_DB_MAX_CONNECTIONS="$POOL" MEDCONNECT_LOGIN_MAX_FAILURES=1000 MEDCONNECT_ADDRESS_MAX_FAILURES=100000
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# The database is dropped at the end (KEEP_DB=1 keeps it): a run leaves millions of audit
+# rows, 1-2 GB, and a few runs filled this machine's disk.
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    [ "${KEEP_DB:-0}" = 1 ] || "$bin/psql" "$MEDCONNECT_PG_URL" -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 
 # start_server PORT: runs an instance on PORT, prints its pid.
