@@ -180,6 +180,8 @@ results+=("$(scenario add-entry-2 2 /medical_data TOKEN="$DOCTOR" METHOD=POST BO
 results+=("$(scenario bare-same-size $BARE "/bytes/$CHECK_BYTES" METHOD=POST BODY="$CHECK")")
 results+=("$(scenario interactions-1 $A /interactions/check TOKEN="$DOCTOR" METHOD=POST BODY="$CHECK")")
 results+=("$(scenario interactions-2 2 /interactions/check TOKEN="$DOCTOR" METHOD=POST BODY="$CHECK")")
+# Another list each request: the check's own cost, without the answers it keeps.
+results+=("$(scenario interactions-varied-1 $A /interactions/check TOKEN="$DOCTOR" METHOD=POST BODY="$CHECK" VARY_DRUGS=1)")
 
 say "reads while 20 sign-ins per second run beside them"
 signins_log=$(mktemp)

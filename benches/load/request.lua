@@ -1,6 +1,9 @@
 -- wrk script for benches/load.sh: one request shape from the environment, statuses counted
 -- per class, and one machine-readable RESULT line at the end.
---   METHOD (GET), BODY (none), TOKEN (bearer, none), PACE_MS (delay between requests, 0)
+--   METHOD (GET), BODY (none), TOKEN (bearer, none), PACE_MS (delay between requests, 0),
+--   VARY_DRUGS (1: BODY is {"drugs": [...]} and each request sends another list: the names
+--   rotated and their first letters' case varied by the request's number, 10,240 lists for
+--   ten names, so that answers kept from earlier checks rarely serve)
 local method = os.getenv("METHOD") or "GET"
 local body = os.getenv("BODY")
 local token = os.getenv("TOKEN")
@@ -10,6 +13,27 @@ local threads = {}
 
 function setup(thread)
     table.insert(threads, thread)
+    -- Threads start far apart in the sequence of lists.
+    thread:set("first", #threads * 5000)
+end
+
+if os.getenv("VARY_DRUGS") == "1" then
+    local names = {}
+    for name in body:gmatch('"([^"]+)"') do
+        if name ~= "drugs" then names[#names + 1] = name end
+    end
+    local sent = nil
+    function request()
+        sent = (sent or first or 0) + 1
+        local rotation, pattern = sent % #names, math.floor(sent / #names) % 1024
+        local parts = {}
+        for i = 0, #names - 1 do
+            local name = names[(i + rotation) % #names + 1]
+            if math.floor(pattern / 2 ^ i) % 2 == 1 then name = name:sub(1, 1):upper() .. name:sub(2) end
+            parts[#parts + 1] = '"' .. name .. '"'
+        end
+        return wrk.format(nil, nil, nil, '{"drugs":[' .. table.concat(parts, ",") .. ']}')
+    end
 end
 
 function init(args)
