@@ -14,8 +14,9 @@
 //! bytes, and their value once a hit decoded it). An instance serves them without asking
 //! Redis only while it holds a lease, and every bump waits until each leased instance has
 //! confirmed it dropped the bumped scopes (see [`lease`]); otherwise it asks Redis for the
-//! generation first. Without Redis, generations and entries live in the process alone: right for one instance. When Redis fails or is slow, the
-//! cache steps aside (see [`redis::Shared`]) and requests go to PostgreSQL.
+//! generation first. Without Redis, generations and entries live in the process alone:
+//! right for one instance. When Redis fails or is slow, the cache steps aside (see
+//! [`redis::Shared`]) and requests go to PostgreSQL.
 
 mod lease;
 mod local;

@@ -11,8 +11,8 @@
 //!   them without asking Redis: every bump waits for each leased instance to confirm it has
 //!   dropped the bumped scopes (or to be struck off and its lease to run out) before the
 //!   write is acknowledged. Without the lease it asks Redis for the scope's generation (one
-//!   plain GET) and answers from memory only if it matches. When the subscription drops, the in-process level is emptied and
-//!   not used until it is back.
+//!   plain GET) and answers from memory only if it matches. When the subscription drops,
+//!   the in-process level is emptied and not used until it is back.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -1,10 +1,10 @@
-//! A JSON answer serialised by serde straight into bytes, documented in the spec by its
-//! poem-openapi type. `Json<T>` first builds a `serde_json::Value` tree of the whole answer
-//! (a map allocation per object, a copy of every string) and then serialises the tree:
-//! for large answers (an interaction report is ~12 KB) that was half of the server's work.
-//! The body `B` is either the documented type itself (deriving both `Object` and
-//! `Serialize`) or a type written to give the same JSON; either way a test checks that the
-//! JSON is the one poem-openapi would give.
+//! JSON answers written straight into bytes, documented in the spec by their poem-openapi
+//! type. `Json<T>` first builds a `serde_json::Value` tree of the whole answer (a map
+//! allocation per object, a copy of every string) and then serialises the tree.
+//!
+//! - [`SerdeJson<T>`]: `T` derives both `Object` and `Serialize` (with poem-openapi's rules),
+//!   and a test below checks that serde writes the JSON poem-openapi would.
+//! - [`PreparedJson<T>`]: JSON written before, such as a kept interaction check answer.
 
 use std::marker::PhantomData;
 
@@ -16,29 +16,28 @@ use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSch
 use poem_openapi::types::Type;
 use serde::Serialize;
 
-/// `200 OK` with `B` as JSON, serialised by serde, documented in the spec as `T`.
-pub struct SerdeJson<T, B = T> {
-    body: B,
+/// `200 OK` with `T` as JSON, serialised by serde.
+pub struct SerdeJson<T> {
+    body: T,
     room: usize,
-    documented_as: PhantomData<fn() -> T>,
 }
 
-impl<T, B> SerdeJson<T, B> {
+impl<T> SerdeJson<T> {
     /// An answer of up to about a kilobyte, such as a profile.
-    pub fn new(body: B) -> Self {
-        Self { body, room: 1024, documented_as: PhantomData }
+    pub fn new(body: T) -> Self {
+        Self { body, room: 1024 }
     }
 
     /// An answer of about `bytes`: its buffer starts that large rather than growing (and
     /// copying itself) from a kilobyte.
-    pub fn sized(body: B, bytes: usize) -> Self {
-        Self { body, room: bytes, documented_as: PhantomData }
+    pub fn sized(body: T, bytes: usize) -> Self {
+        Self { body, room: bytes }
     }
 }
 
 const CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
-impl<T: Type, B: Send> Payload for SerdeJson<T, B> {
+impl<T: Type + Send> Payload for SerdeJson<T> {
     const CONTENT_TYPE: &'static str = CONTENT_TYPE;
 
     fn schema_ref() -> MetaSchemaRef {
@@ -50,7 +49,7 @@ impl<T: Type, B: Send> Payload for SerdeJson<T, B> {
     }
 }
 
-impl<T, B: Serialize + Send> IntoResponse for SerdeJson<T, B> {
+impl<T: Serialize + Send> IntoResponse for SerdeJson<T> {
     fn into_response(self) -> Response {
         let mut body = Vec::with_capacity(self.room);
         match serde_json::to_writer(&mut body, &self.body) {
@@ -61,7 +60,7 @@ impl<T, B: Serialize + Send> IntoResponse for SerdeJson<T, B> {
     }
 }
 
-impl<T: Type, B: Serialize + Send> ApiResponse for SerdeJson<T, B> {
+impl<T: Type + Serialize + Send> ApiResponse for SerdeJson<T> {
     fn meta() -> MetaResponses {
         documented_200::<T>()
     }

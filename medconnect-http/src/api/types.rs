@@ -79,7 +79,8 @@ pub fn page_request(cursor: Option<String>, limit: Option<u32>) -> medconnect_co
 }
 
 /// Declares a paginated envelope object for an item type.
-/// `serde` first: the envelope also serialises with serde, for `SerdeJson` answers.
+/// `serde` first: the envelope also serialises with serde (as poem-openapi writes it: no
+/// `next_cursor` on the last page), for `SerdeJson` answers.
 macro_rules! page_of {
     ($name:ident, $item:ty, $doc:literal) => {
         #[doc = $doc]
@@ -90,24 +91,26 @@ macro_rules! page_of {
             /// Pass as `cursor` to get the next page; absent on the last page.
             pub next_cursor: Option<String>,
         }
-        $crate::api::types::page_of!(@from $name, $item);
-    };
-    (serde $name:ident, $item:ty, $doc:literal) => {
-        #[doc = $doc]
-        #[derive(Debug, poem_openapi::Object, serde::Serialize)]
-        #[oai(skip_serializing_if_is_none)]
-        pub struct $name {
-            pub items: Vec<$item>,
-            /// Pass as `cursor` to get the next page; absent on the last page.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub next_cursor: Option<String>,
-        }
-        $crate::api::types::page_of!(@from $name, $item);
-    };
-    (@from $name:ident, $item:ty) => {
+
         impl<T: Into<$item>> From<medconnect_core::Page<T>> for $name {
             fn from(page: medconnect_core::Page<T>) -> Self {
                 Self { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }
+            }
+        }
+    };
+    (serde $name:ident, $item:ty, $doc:literal) => {
+        $crate::api::types::page_of!($name, $item, $doc);
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeStruct;
+                let mut page = serializer.serialize_struct(stringify!($name), 2)?;
+                page.serialize_field("items", &self.items)?;
+                match &self.next_cursor {
+                    Some(cursor) => page.serialize_field("next_cursor", cursor)?,
+                    None => page.skip_field("next_cursor")?,
+                }
+                page.end()
             }
         }
     };
