@@ -218,7 +218,9 @@ impl Cache {
                 return Ok(value);
             }
         }
-        let value = load().await?;
+        // Boxed: a loader waits on PostgreSQL, a future of kilobytes that would otherwise
+        // sit inline in every request's future, hit or miss (see `MedConnect::connection`).
+        let value = Box::pin(load()).await?;
         if let Some((generation, seen, _)) = looked_up {
             if let Ok(bytes) = serde_json::to_vec(&value) {
                 let ttl = self.ttl(kind);

@@ -290,7 +290,9 @@ impl Shared {
             let mut conn = match held {
                 Some(conn) => conn,
                 None => {
-                    let pooled = self.pool.get().await.map_err(|e| e.to_string())?;
+                    // Boxed: the pool's wait is 6.9 KB of future, which every caller's
+                    // future would otherwise carry inline (see `MedConnect::connection`).
+                    let pooled = Box::pin(self.pool.get()).await.map_err(|e| e.to_string())?;
                     let conn = deadpool_redis::Connection::take(pooled);
                     if let Ok(mut held) = self.connection.lock() {
                         *held = Some(conn.clone());

@@ -59,7 +59,7 @@ impl MedConnect {
         self.throttle().succeeded(self.counters(), ticket).await?;
         let role = Role::parse(&account.role).map_err(Error::internal)?;
         let user = UserId(account.id);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.transaction().await?;
         let session = sessions::create(&mut *tx, user).await?;
         let pair = self.issue_pair(&mut tx, user, role, session).await?;
         tx.commit().await?;
@@ -85,7 +85,7 @@ impl MedConnect {
         if !is_refresh_shaped(refresh_token) {
             return Err(Error::unauthenticated("the refresh token is invalid"));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.transaction().await?;
         let Some(token) = sessions::lock_refresh_token(&mut tx, &hash_refresh(refresh_token)).await? else {
             return Err(Error::unauthenticated("the refresh token is invalid"));
         };
@@ -118,7 +118,8 @@ impl MedConnect {
     /// way an [`Actor`] is made.
     pub async fn authenticate(&self, access_token: &str) -> Result<Actor> {
         if super::api_keys::is_api_key(access_token) {
-            return self.authenticate_api_key(access_token).await;
+            // Boxed: it reads PostgreSQL (see `MedConnect::connection`); tokens are the common case.
+            return Box::pin(self.authenticate_api_key(access_token)).await;
         }
         let claims = self.tokens().verify_access(access_token)?;
         // Cached under the account: logout, refresh-token reuse and (de)activation bump it.

@@ -102,7 +102,7 @@ impl MedConnect {
     /// administrator sees the metadata alone.
     pub async fn get_consultation(&self, actor: &Actor, id: ConsultationId) -> Result<ConsultationRecord> {
         let event = AuditEvent::new(Some(actor), AuditAction::ConsultationRead).target(Some(id.0));
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.connection().await?;
         let Some(consultation) = consultations::get(&mut *conn, id, false).await? else {
             self.record_refusal(&mut *conn, event).await?;
             return Err(Error::NotFound("consultation"));
@@ -154,7 +154,7 @@ impl MedConnect {
         let transition = change.transition();
         let action = ConsultationAction::Change(transition);
         let event = AuditEvent::new(Some(actor), action.audited_as()).target(Some(id.0));
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.connection().await?;
         let mut tx = conn.begin().await?;
         let current = consultations::get(&mut *tx, id, true).await?;
         let refusal = match &current {

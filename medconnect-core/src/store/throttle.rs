@@ -20,7 +20,8 @@ pub struct Counted {
 }
 
 async fn without_flush(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
-    let mut tx = pool.begin().await?;
+    // Boxed: the pool's wait is kilobytes of future (see `MedConnect::connection`).
+    let mut tx = Box::pin(pool.begin()).await?;
     sqlx::query("set local synchronous_commit = off").execute(&mut *tx).await?;
     Ok(tx)
 }
