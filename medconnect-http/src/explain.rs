@@ -26,6 +26,18 @@ impl Fault {
     }
 }
 
+/// What checking a request against the spec found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Checked {
+    /// Nothing in the request contradicts its operation (a body that is not JSON at all is
+    /// left to poem, whose message says where).
+    Passed,
+    Fault(Fault),
+    /// The spec has no operation for this method and path: routing answers (404, or 405
+    /// with the methods the path has).
+    NoOperation,
+}
+
 /// The served spec, indexed once at start-up, to check requests and responses against.
 pub struct SpecSchemas {
     spec: Value,
@@ -82,10 +94,25 @@ impl SpecSchemas {
         (!methods.is_empty()).then_some(methods)
     }
 
-    /// Checks path and query parameters and, for JSON, the body. `None` when nothing is
-    /// found wrong (or the route is unknown: routing answers that).
-    pub fn check(&self, method: &str, path: &str, query: &str, json_body: Option<&[u8]>) -> Option<Fault> {
-        let (op, path_params) = self.operation(method, path)?;
+    /// Checks path and query parameters and, for JSON, the body. One lookup of the
+    /// operation serves both this check and, only when there is none, the 405's methods.
+    pub fn check(&self, method: &str, path: &str, query: &str, json_body: Option<&[u8]>) -> Checked {
+        let Some((op, path_params)) = self.operation(method, path) else {
+            return Checked::NoOperation;
+        };
+        match self.check_request(op, &path_params, query, json_body) {
+            Some(fault) => Checked::Fault(fault),
+            None => Checked::Passed,
+        }
+    }
+
+    fn check_request(
+        &self,
+        op: &Value,
+        path_params: &HashMap<String, String>,
+        query: &str,
+        json_body: Option<&[u8]>,
+    ) -> Option<Fault> {
         let query: Vec<(String, String)> = form_pairs(query);
         for param in op["parameters"].as_array().into_iter().flatten() {
             let name = param["name"].as_str().unwrap_or_default();

@@ -9,7 +9,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use tokio::io::AsyncReadExt;
 use tracing::Instrument;
 
-use crate::explain::SpecSchemas;
+use crate::explain::{Checked, SpecSchemas};
 use crate::problem::Problem;
 
 const REQUEST_ID: &str = "x-request-id";
@@ -93,27 +93,32 @@ pub fn prepare_request<E: Endpoint + 'static>(
                 }
                 body = Some(buf);
             }
-            if let Some(allowed) = schemas.allowed_methods(req.uri().path()) {
-                let method = req.method().as_str();
-                let served = allowed.contains(&method) || (method == "HEAD" && allowed.contains(&"GET"));
-                if !served {
-                    let detail = format!("{method} is not allowed here; allowed: {}", allowed.join(", "));
-                    let mut resp = Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", detail, None)
-                        .into_response();
-                    if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
-                        resp.headers_mut().insert(poem::http::header::ALLOW, value);
-                    }
-                    return Ok(resp);
-                }
-            }
             let is_json = req.content_type().is_some_and(|ct| ct.starts_with("application/json"));
             let json = body.as_deref().filter(|_| is_json);
-            let fault = schemas.check(req.method().as_str(), req.uri().path(), req.uri().query().unwrap_or(""), json);
-            if let Some(fault) = fault {
-                let detail = format!("invalid `{}`: {}", fault.field, fault.reason);
-                return Ok(
-                    Problem::new(StatusCode::BAD_REQUEST, "bad-request", detail, Some(fault.field)).into_response()
-                );
+            let (method, path) = (req.method().as_str(), req.uri().path());
+            match schemas.check(method, path, req.uri().query().unwrap_or(""), json) {
+                Checked::Passed => {}
+                Checked::Fault(fault) => {
+                    let detail = format!("invalid `{}`: {}", fault.field, fault.reason);
+                    return Ok(
+                        Problem::new(StatusCode::BAD_REQUEST, "bad-request", detail, Some(fault.field)).into_response()
+                    );
+                }
+                // A path of the spec without this method is a 405 (HEAD is served as GET);
+                // a path that is not the spec's goes on to routing's 404.
+                Checked::NoOperation => {
+                    if let Some(allowed) = schemas.allowed_methods(path)
+                        && !(method == "HEAD" && allowed.contains(&"GET"))
+                    {
+                        let detail = format!("{method} is not allowed here; allowed: {}", allowed.join(", "));
+                        let mut resp = Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", detail, None)
+                            .into_response();
+                        if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+                            resp.headers_mut().insert(poem::http::header::ALLOW, value);
+                        }
+                        return Ok(resp);
+                    }
+                }
             }
             if let Some(buf) = body {
                 req.set_body(buf);

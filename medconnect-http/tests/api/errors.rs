@@ -148,9 +148,15 @@ async fn responses_carry_a_request_id_and_the_spec_and_docs_are_served() {
     let page = docs.text().await.expect("html");
     assert!(page.contains("swagger"));
     assert!(page.contains("\"additionalProperties\":false"), "Swagger UI embeds the served spec");
-    // Methods the spec does not have for a path answer 405 naming the ones it has.
+    // Methods the spec does not have for a path answer 405 naming the ones it has; HEAD is
+    // served wherever GET is.
     let wrong = app.send("PUT", "/me", None, None).await;
     assert_problem(&wrong, 405);
+    let wrong = app.client.put(format!("{}/patients/{}", app.base, uuid::Uuid::nil())).send().await.expect("send");
+    assert_eq!(wrong.status().as_u16(), 405);
+    assert_eq!(wrong.headers().get("allow").and_then(|v| v.to_str().ok()), Some("GET"));
+    let head = app.client.head(format!("{}/health", app.base)).send().await.expect("send");
+    assert_eq!(head.status().as_u16(), 200);
 }
 
 #[tokio::test]
