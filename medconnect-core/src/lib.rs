@@ -107,9 +107,9 @@ impl MedConnect {
             ai::risk::RiskKind::ALL.iter().map(|k| ai::risk::RiskModel::shipped(*k)).collect::<Result<Vec<_>>>()?;
         let audit_keys = audit::chain::ChainKeys::new(&config.audit_key);
         // The audit tasks have connections of their own, so that requests filling the main
-        // pool never keep their own audit rows from being committed: one the writer keeps,
-        // one for the sealer.
-        let audit_pool = store::side_pool(&pool, 2);
+        // pool never keep their own audit rows from being committed: one each writer lane
+        // keeps, one for the sealer.
+        let audit_pool = store::side_pool(&pool, audit::writer::LANES as u32 + 1);
         let audit_writer = audit::writer::AuditWriter::start(audit_pool.clone());
         let (stop_background, stopped) = watch::channel(false);
         let cache = match &config.redis_url {

@@ -114,6 +114,28 @@ async fn a_read_answers_only_once_its_audit_row_is_durable() {
 }
 
 #[tokio::test]
+async fn a_burst_of_reads_is_committed_over_both_lanes_and_still_sealed() {
+    let w = ward(spawn_app().await).await;
+    let path = format!("/patients/{}", w.patient);
+    let reads = (0..64).map(|_| {
+        let (path, token) = (path.clone(), w.doctor.access.clone());
+        let app = &w.app;
+        async move { app.get(&path, Some(&token)).await.status }
+    });
+    let statuses = futures_util::future::join_all(reads).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    // Every answer came after its row's commit, whichever lane committed it.
+    let rows: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'patient.read'")
+        .fetch_one(w.app.db())
+        .await
+        .expect("count");
+    assert_eq!(rows, 64);
+    // The lanes keep their connections; the sealer still has one of its own.
+    w.wait_until_sealed().await;
+    assert_eq!(w.verify("").await["intact"], true);
+}
+
+#[tokio::test]
 async fn rows_are_sealed_within_about_a_second_and_the_chain_verifies() {
     let w = ward(spawn_app().await).await;
     w.reads(20).await;
