@@ -24,6 +24,30 @@ impl Fault {
     fn new(field: &str, reason: impl Into<String>) -> Self {
         Self { field: field.to_owned(), reason: reason.into() }
     }
+
+    fn at(at: &At<'_>, reason: impl Into<String>) -> Self {
+        Self { field: at.to_string(), reason: reason.into() }
+    }
+}
+
+/// Where in a JSON value the walk is, written out (`entry.values[2]`) only for a fault:
+/// building the text at every step cost an allocation per field and per array item.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root,
+    Field(&'a At<'a>, &'a str),
+    Item(&'a At<'a>, usize),
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Root => Ok(()),
+            At::Field(At::Root, name) => f.write_str(name),
+            At::Field(parent, name) => write!(f, "{parent}.{name}"),
+            At::Item(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
 }
 
 /// What checking a request against the spec found.
@@ -40,13 +64,18 @@ pub enum Checked {
 
 /// The served spec, indexed once at start-up, to check requests and responses against.
 pub struct SpecSchemas {
-    spec: Value,
+    /// `components/schemas` by name, hashed: `$ref`s are resolved at every step of a walk.
+    components: HashMap<String, Value>,
     /// (method, path segments) → operation object.
     operations: Vec<(String, Vec<String>, Value)>,
 }
 
 impl SpecSchemas {
     pub fn new(spec: Value) -> Self {
+        let components = spec["components"]["schemas"]
+            .as_object()
+            .map(|schemas| schemas.iter().map(|(name, schema)| (name.clone(), schema.clone())).collect())
+            .unwrap_or_default();
         let mut operations = Vec::new();
         if let Some(paths) = spec["paths"].as_object() {
             for (path, item) in paths {
@@ -56,7 +85,7 @@ impl SpecSchemas {
                 }
             }
         }
-        Self { spec, operations }
+        Self { components, operations }
     }
 
     fn operation(&self, method: &str, path: &str) -> Option<(&Value, HashMap<String, String>)> {
@@ -136,7 +165,7 @@ impl SpecSchemas {
             .find(|(ct, _)| ct.starts_with("application/json"))
             .map(|(_, media)| &media["schema"])?;
         let value: Value = serde_json::from_slice(body).ok()?; // syntax errors: poem's message says where
-        self.check_value(schema, &value, "", false).err()
+        self.check_value(schema, &value, &At::Root, false).err()
     }
 
     /// Checks a response against the operation's documented response for its status (or
@@ -179,19 +208,20 @@ impl SpecSchemas {
         }
         let value: Value =
             serde_json::from_slice(body).map_err(|_| Fault::new("body", "is not the JSON the content type says"))?;
-        self.check_value(&media["schema"], &value, "", true)
+        self.check_value(&media["schema"], &value, &At::Root, true)
     }
 
     fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
-        match schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
-            Some(name) => &self.spec["components"]["schemas"][name],
+        const NULL: Value = Value::Null;
+        match schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/")) {
+            Some(name) => self.components.get(name).unwrap_or(&NULL),
             None => schema,
         }
     }
 
     /// Checks a value against a schema. `strict` (responses): `null` only where the spec
     /// says `nullable`, and no property the spec does not list.
-    fn check_value(&self, schema: &Value, value: &Value, at: &str, strict: bool) -> Result<(), Fault> {
+    fn check_value(&self, schema: &Value, value: &Value, at: &At<'_>, strict: bool) -> Result<(), Fault> {
         self.check_part(schema, value, at, strict, false)
     }
 
@@ -201,7 +231,7 @@ impl SpecSchemas {
         &self,
         schema: &Value,
         value: &Value,
-        at: &str,
+        at: &At<'_>,
         strict: bool,
         part_of_all: bool,
     ) -> Result<(), Fault> {
@@ -210,37 +240,37 @@ impl SpecSchemas {
             return self.check_composition(schema, parts, value, at, strict);
         }
         if let Some(discriminator) = schema["discriminator"]["propertyName"].as_str() {
-            let field = join(at, discriminator);
+            let field = At::Field(at, discriminator);
             let tag =
-                value.get(discriminator).and_then(Value::as_str).ok_or_else(|| Fault::new(&field, "is required"))?;
+                value.get(discriminator).and_then(Value::as_str).ok_or_else(|| Fault::at(&field, "is required"))?;
             let target = schema["discriminator"]["mapping"][tag].as_str().ok_or_else(|| {
                 let known: Vec<&str> = schema["discriminator"]["mapping"]
                     .as_object()
                     .map(|m| m.keys().map(String::as_str).collect())
                     .unwrap_or_default();
-                Fault::new(&field, format!("must be one of: {}", known.join(", ")))
+                Fault::at(&field, format!("must be one of: {}", known.join(", ")))
             })?;
             return self.check_part(&serde_json::json!({ "$ref": target }), value, at, strict, part_of_all);
         }
         let expected = schema["type"].as_str();
         match (expected, value) {
             (_, Value::Null) if schema["nullable"] == true => Ok(()),
-            (_, Value::Null) => Err(Fault::new(at, "must not be null: leave the field out instead")),
+            (_, Value::Null) => Err(Fault::at(at, "must not be null: leave the field out instead")),
             (Some("object"), Value::Object(obj)) => self.check_object(schema, obj, at, strict, part_of_all),
-            (Some("object"), _) => Err(Fault::new(at, "must be an object")),
+            (Some("object"), _) => Err(Fault::at(at, "must be an object")),
             (Some("array"), Value::Array(items)) => items
                 .iter()
                 .enumerate()
-                .try_for_each(|(i, v)| self.check_value(&schema["items"], v, &format!("{at}[{i}]"), strict)),
-            (Some("array"), _) => Err(Fault::new(at, "must be an array")),
-            (Some("string"), Value::String(s)) => self.check_scalar_text(schema, s).map_err(|r| Fault::new(at, r)),
-            (Some("string"), _) => Err(Fault::new(at, "must be a string")),
+                .try_for_each(|(i, v)| self.check_value(&schema["items"], v, &At::Item(at, i), strict)),
+            (Some("array"), _) => Err(Fault::at(at, "must be an array")),
+            (Some("string"), Value::String(s)) => self.check_scalar_text(schema, s).map_err(|r| Fault::at(at, r)),
+            (Some("string"), _) => Err(Fault::at(at, "must be a string")),
             (Some("number"), Value::Number(_)) => Ok(()),
-            (Some("number"), _) => Err(Fault::new(at, "must be a number")),
+            (Some("number"), _) => Err(Fault::at(at, "must be a number")),
             (Some("integer"), Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(()),
-            (Some("integer"), _) => Err(Fault::new(at, "must be a whole number")),
+            (Some("integer"), _) => Err(Fault::at(at, "must be a whole number")),
             (Some("boolean"), Value::Bool(_)) => Ok(()),
-            (Some("boolean"), _) => Err(Fault::new(at, "must be true or false")),
+            (Some("boolean"), _) => Err(Fault::at(at, "must be true or false")),
             _ => Ok(()),
         }
     }
@@ -251,7 +281,7 @@ impl SpecSchemas {
         schema: &Value,
         parts: &[Value],
         value: &Value,
-        at: &str,
+        at: &At<'_>,
         strict: bool,
     ) -> Result<(), Fault> {
         for part in parts {
@@ -270,7 +300,7 @@ impl SpecSchemas {
                     .any(|s| s["properties"].get(name).is_some() || s["additionalProperties"].is_object())
             };
             if let Some(extra) = obj.keys().find(|k| !listed(k)) {
-                return Err(Fault::new(&join(at, extra), "is not in the spec"));
+                return Err(Fault::at(&At::Field(at, extra), "is not in the spec"));
             }
         }
         Ok(())
@@ -280,13 +310,13 @@ impl SpecSchemas {
         &self,
         schema: &Value,
         obj: &Map<String, Value>,
-        at: &str,
+        at: &At<'_>,
         strict: bool,
         part_of_all: bool,
     ) -> Result<(), Fault> {
         for name in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
             if obj.get(name).is_none_or(Value::is_null) {
-                return Err(Fault::new(&join(at, name), "is required"));
+                return Err(Fault::at(&At::Field(at, name), "is required"));
             }
         }
         let properties = schema["properties"].as_object();
@@ -294,17 +324,17 @@ impl SpecSchemas {
             // One rule on both sides: an absent field is left out, never sent as `null`
             // (unless the spec says `nullable`).
             if let Some(v) = obj.get(name) {
-                self.check_value(property, v, &join(at, name), strict)?;
+                self.check_value(property, v, &At::Field(at, name), strict)?;
             }
         }
         let unlisted = obj.iter().filter(|(k, _)| properties.is_none_or(|p| !p.contains_key(*k)));
         if schema["additionalProperties"].is_object() {
             for (name, v) in unlisted {
-                self.check_value(&schema["additionalProperties"], v, &join(at, name), strict)?;
+                self.check_value(&schema["additionalProperties"], v, &At::Field(at, name), strict)?;
             }
         } else if strict && !part_of_all && schema["additionalProperties"] != true {
             if let Some((extra, _)) = unlisted.into_iter().next() {
-                return Err(Fault::new(&join(at, extra), "is not in the spec"));
+                return Err(Fault::at(&At::Field(at, extra), "is not in the spec"));
             }
         }
         Ok(())
@@ -344,10 +374,6 @@ fn within_bounds(schema: &Value, n: f64) -> Result<(), String> {
         return Err(format!("must be at most {max}"));
     }
     Ok(())
-}
-
-fn join(at: &str, name: &str) -> String {
-    if at.is_empty() { name.to_owned() } else { format!("{at}.{name}") }
 }
 
 /// Decodes `a=1&b=x%20y` pairs (form encoding), as poem does.
@@ -390,6 +416,22 @@ mod tests {
     }
 
     #[test]
+    fn a_fault_names_the_field_by_its_path_in_the_body() {
+        let spec = served();
+        let check = |path: &str, body: &[u8]| match spec.check("POST", path, "", Some(body)) {
+            Checked::Fault(fault) => Some((fault.field, fault.reason)),
+            _ => None,
+        };
+        let item = check("/interactions/check", br#"{"drugs":["warfarin",1]}"#);
+        assert_eq!(item, Some(("drugs[1]".to_owned(), "must be a string".to_owned())));
+        let nested = br#"{"patient_id":"0b5e8d3a-6c61-4c59-9f0e-0c2a7e9b2d11","entry":{"kind":"observation","code":"8480-6","value":null,"unit":"mm[Hg]"}}"#;
+        assert_eq!(check("/medical_data", nested).map(|(field, _)| field), Some("entry.value".to_owned()));
+        let top = check("/interactions/check", br#"{"drugs":"warfarin"}"#);
+        assert_eq!(top, Some(("drugs".to_owned(), "must be an array".to_owned())));
+        assert_eq!(check("/interactions/check", br#"{"drugs":["warfarin","aspirin"]}"#), None);
+    }
+
+    #[test]
     fn problems_and_discriminated_outputs_are_checked_through_their_compositions() {
         let spec = served();
         let problem = br#"{"type":"/problems/unauthenticated","title":"Unauthorized","status":401,"detail":"no"}"#;
@@ -399,9 +441,9 @@ mod tests {
         let schema = serde_json::json!({ "$ref": "#/components/schemas/OutputView" });
         let risk = serde_json::json!({ "kind": "diabetes_risk", "probability": 0.2, "band": "low",
             "top_factors": [], "explanation_method": "m", "missing": [], "warnings": [] });
-        assert!(spec.check_value(&schema, &risk, "", true).is_ok());
+        assert!(spec.check_value(&schema, &risk, &At::Root, true).is_ok());
         let mut mislabelled = risk.clone();
         mislabelled["kind"] = serde_json::json!("treatment_options");
-        assert!(spec.check_value(&schema, &mislabelled, "", true).is_err(), "checked against the tagged kind");
+        assert!(spec.check_value(&schema, &mislabelled, &At::Root, true).is_err(), "checked against the tagged kind");
     }
 }
