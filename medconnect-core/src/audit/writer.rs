@@ -22,9 +22,10 @@ const MAX_BATCH: usize = 1024;
 /// Rows that may wait for a commit before appenders wait to hand theirs over.
 const QUEUE: usize = 16 * 1024;
 /// Batches in flight at once. With one, a batch's commit (about 1 ms for 30 rows on two
-/// cores, of which a quarter is PostgreSQL's CPU) gated every read, and a third of the CPU
-/// sat idle under load; two lanes served 25-30 % more audited reads (benches/README.md,
-/// "two audit lanes"). Each lane keeps one connection of the audit pool.
+/// cores, of which a quarter is PostgreSQL's CPU) had to end before the next batch was
+/// sent; two lanes served 16 % more profile reads and 6 % more record pages, three no more
+/// than two (benches/README.md, "two audit lanes"). Each lane keeps one connection of the
+/// audit pool.
 pub(crate) const LANES: usize = 2;
 
 struct Pending {
