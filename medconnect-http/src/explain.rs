@@ -88,35 +88,24 @@ impl SpecSchemas {
         Self { components, operations }
     }
 
-    fn operation(&self, method: &str, path: &str) -> Option<(&Value, HashMap<String, String>)> {
+    /// The operation for a method and path, with the path's parameters by name.
+    fn operation<'a, 'p>(&'a self, method: &str, path: &'p str) -> Option<(&'a Value, PathParams<'a, 'p>)> {
         let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
-        self.operations.iter().filter(|(m, segs, _)| m == method && segs.len() == actual.len()).find_map(
-            |(_, segs, op)| {
-                let mut params = HashMap::new();
-                for (template, value) in segs.iter().zip(&actual) {
-                    match template.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                        Some(name) => {
-                            params.insert(name.to_owned(), (*value).to_owned());
-                        }
-                        None if template == value => {}
-                        None => return None,
-                    }
-                }
-                Some((op, params))
-            },
-        )
+        self.operations
+            .iter()
+            .filter(|(m, _, _)| m == method)
+            .find_map(|(_, template, op)| Some((op, path_params(template, &actual)?)))
     }
 
     /// The methods the spec has for a path, when the path is one of the spec's (`None`
-    /// otherwise: routing answers 404).
+    /// otherwise: routing answers 404). A parameter must not be empty here.
     pub fn allowed_methods(&self, path: &str) -> Option<Vec<&str>> {
         let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
         let methods: Vec<&str> = self
             .operations
             .iter()
-            .filter(|(_, segs, _)| {
-                segs.len() == actual.len()
-                    && segs.iter().zip(&actual).all(|(t, a)| (t.starts_with('{') && !a.is_empty()) || t == a)
+            .filter(|(_, template, _)| {
+                path_params(template, &actual).is_some_and(|params| params.iter().all(|(_, v)| !v.is_empty()))
             })
             .map(|(m, _, _)| m.as_str())
             .collect();
@@ -138,7 +127,7 @@ impl SpecSchemas {
     fn check_request(
         &self,
         op: &Value,
-        path_params: &HashMap<String, String>,
+        path_params: &PathParams<'_, '_>,
         query: &str,
         json_body: Option<&[u8]>,
     ) -> Option<Fault> {
@@ -147,7 +136,7 @@ impl SpecSchemas {
             let name = param["name"].as_str().unwrap_or_default();
             let schema = &param["schema"];
             let values: Vec<&str> = match param["in"].as_str() {
-                Some("path") => path_params.get(name).map(String::as_str).into_iter().collect(),
+                Some("path") => path_params.iter().filter(|(n, _)| *n == name).map(|(_, v)| *v).collect(),
                 Some("query") => query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect(),
                 _ => continue,
             };
@@ -363,6 +352,26 @@ impl SpecSchemas {
             _ => Ok(()),
         }
     }
+}
+
+/// A path's parameters: (name in the template, value in the path).
+type PathParams<'a, 'p> = Vec<(&'a str, &'p str)>;
+
+/// Matches a path's segments against a template's (`{name}` matches any segment); the
+/// parameters when it matches.
+fn path_params<'a, 'p>(template: &'a [String], actual: &[&'p str]) -> Option<PathParams<'a, 'p>> {
+    if template.len() != actual.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (segment, value) in template.iter().zip(actual) {
+        match segment.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+            Some(name) => params.push((name, *value)),
+            None if segment == value => {}
+            None => return None,
+        }
+    }
+    Some(params)
 }
 
 /// `minimum` and `maximum` (inclusive, as the spec states them).

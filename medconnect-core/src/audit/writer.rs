@@ -65,16 +65,16 @@ async fn commit_batches(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pending
     // than the insert's own encoding.
     let mut held = None;
     loop {
-        let mut batch = Vec::new();
+        let mut batch: Vec<Pending> = Vec::new();
         if receiver.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
-        let rows: Vec<AuditRow> = batch.iter().map(|p| p.row.clone()).collect();
+        let (rows, waiting): (Vec<AuditRow>, Vec<_>) = batch.into_iter().map(|p| (p.row, p.durable)).unzip();
         let outcome = commit(&pool, &mut held, &rows).await;
         if let Err(err) = &outcome {
             tracing::error!(error = %err.source_text(), rows = rows.len(), "audit rows could not be committed");
         }
-        for pending in batch {
+        for durable in waiting {
             let answer = match &outcome {
                 Ok(()) => Ok(()),
                 Err(Error::Unavailable { dependency, retry_after }) => {
@@ -82,7 +82,7 @@ async fn commit_batches(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pending
                 }
                 Err(_) => Err(Error::internal("the audit row could not be written")),
             };
-            let _ = pending.durable.send(answer);
+            let _ = durable.send(answer);
         }
     }
 }

@@ -114,7 +114,7 @@ async fn a_read_answers_only_once_its_audit_row_is_durable() {
 }
 
 #[tokio::test]
-async fn a_burst_of_reads_is_committed_over_both_lanes_and_still_sealed() {
+async fn a_burst_of_reads_is_durable_before_each_answer_and_still_sealed() {
     let w = ward(spawn_app().await).await;
     let path = format!("/patients/{}", w.patient);
     let reads = (0..64).map(|_| {
