@@ -49,6 +49,13 @@ pub struct Config {
     pub hash_queue: usize,
     /// The longest an audit row waits before the sealer chains it (default 1 s).
     pub audit_seal_within: Duration,
+    /// `MEDCONNECT_AUDIT_LANES` (1–4, default 1): audit batches of this instance committing
+    /// at once. A second lane overlaps one batch's insert with the other's disk flush, which
+    /// pays on one instance whose disk flushes slowly while CPU idles; but it halves the rows
+    /// a commit shares, and PostgreSQL's work per audited read grew by a third (measured), which
+    /// every instance of a deployment pays on the shared database (benches/README.md,
+    /// "one audit lane again").
+    pub audit_lanes: usize,
     /// `REDIS_URL`: the cache shared by every instance. Without it, an in-process cache
     /// serves, which is right for one instance only.
     pub redis_url: Option<String>,
@@ -94,6 +101,7 @@ impl Config {
             hash_workers: cpus,
             hash_queue: 16 * cpus,
             audit_seal_within: Duration::from_secs(1),
+            audit_lanes: 1,
             redis_url: None,
             cache_namespace: "medconnect".to_owned(),
             cache_ttl: crate::cache::CacheTtl { data: Duration::from_secs(300), access: Duration::from_secs(60) },
@@ -110,7 +118,7 @@ impl Config {
     /// `MEDCONNECT_ACCESS_TTL_SECS`, `MEDCONNECT_REFRESH_TTL_DAYS`, `MEDCONNECT_LOGIN_MAX_FAILURES`,
     /// `MEDCONNECT_ADDRESS_MAX_FAILURES`, `MEDCONNECT_SIGNUPS_PER_ADDRESS`,
     /// `MEDCONNECT_DB_MAX_CONNECTIONS`, `MEDCONNECT_DB_ACQUIRE_TIMEOUT_MS`, `MEDCONNECT_HASH_WORKERS`, `MEDCONNECT_HASH_QUEUE` and
-    /// `MEDCONNECT_AUDIT_SEAL_MS`, `REDIS_URL`, `MEDCONNECT_CACHE_NAMESPACE`, `MEDCONNECT_CACHE_TTL_SECS`,
+    /// `MEDCONNECT_AUDIT_SEAL_MS`, `MEDCONNECT_AUDIT_LANES`, `REDIS_URL`, `MEDCONNECT_CACHE_NAMESPACE`, `MEDCONNECT_CACHE_TTL_SECS`,
     /// `MEDCONNECT_CACHE_ACCESS_TTL_SECS`, `MEDCONNECT_CACHE_CAPACITY`, `MEDCONNECT_REDIS_TIMEOUT_MS` and
     /// `MEDCONNECT_CONSULTATION_GRACE_HOURS`.
     ///
@@ -166,6 +174,7 @@ impl Config {
         let queue = 16 * config.hash_workers as u64;
         config.hash_queue = usize::try_from(number("MEDCONNECT_HASH_QUEUE", queue, 1..=100_000)?).unwrap_or(16);
         config.audit_seal_within = Duration::from_millis(number("MEDCONNECT_AUDIT_SEAL_MS", 1000, 50..=3_600_000)?);
+        config.audit_lanes = usize::try_from(number("MEDCONNECT_AUDIT_LANES", 1, 1..=4)?).unwrap_or(1);
         config.redis_url = var("REDIS_URL");
         config.cache_enabled = !var("MEDCONNECT_CACHE").is_some_and(|v| matches!(v.as_str(), "off" | "0" | "false"));
         if let Some(namespace) = var("MEDCONNECT_CACHE_NAMESPACE") {
@@ -197,6 +206,7 @@ impl std::fmt::Debug for Config {
             .field("hash_workers", &self.hash_workers)
             .field("hash_queue", &self.hash_queue)
             .field("audit_seal_within", &self.audit_seal_within)
+            .field("audit_lanes", &self.audit_lanes)
             .field("redis", &self.redis_url.as_deref().map(database_location))
             .field("cache_namespace", &self.cache_namespace)
             .field("cache_ttl", &self.cache_ttl)
@@ -222,6 +232,25 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cr3t") && !shown.contains("alice"), "{shown}");
         assert!(shown.contains("db.example:5432/medconnect"), "{shown}");
+    }
+
+    #[test]
+    fn audit_lanes_default_to_one_and_refuse_what_is_out_of_range() {
+        let key = String::from_utf8(SecretKey::random().expose().to_vec()).expect("base64 text");
+        let with = |lanes: Option<&str>| {
+            Config::from_lookup(|name| match name {
+                "DATABASE_URL" => Some("postgres://h/db".to_owned()),
+                "MEDCONNECT_JWT_SECRET" | "MEDCONNECT_AUDIT_KEY" => Some(key.clone()),
+                "MEDCONNECT_AUDIT_LANES" => lanes.map(str::to_owned),
+                _ => None,
+            })
+        };
+        assert_eq!(with(None).expect("default").audit_lanes, 1);
+        assert_eq!(with(Some("2")).expect("two lanes").audit_lanes, 2);
+        for wrong in ["0", "5", "two"] {
+            let err = with(Some(wrong)).expect_err(wrong).to_string();
+            assert!(err.contains("MEDCONNECT_AUDIT_LANES"), "{wrong}: {err}");
+        }
     }
 
     #[test]

@@ -109,8 +109,9 @@ impl MedConnect {
         // The audit tasks have connections of their own, so that requests filling the main
         // pool never keep their own audit rows from being committed: one each writer lane
         // keeps, one for the sealer.
-        let audit_pool = store::side_pool(&pool, audit::writer::LANES as u32 + 1);
-        let audit_writer = audit::writer::AuditWriter::start(audit_pool.clone());
+        let lanes = config.audit_lanes.clamp(1, audit::writer::MAX_LANES);
+        let audit_pool = store::side_pool(&pool, lanes as u32 + 1);
+        let audit_writer = audit::writer::AuditWriter::start(audit_pool.clone(), lanes);
         let (stop_background, stopped) = watch::channel(false);
         let cache = match &config.redis_url {
             _ if !config.cache_enabled => cache::Cache::off(config.cache_ttl.clone()),

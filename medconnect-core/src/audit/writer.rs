@@ -2,8 +2,9 @@
 //! durable, but paying one commit (one disk flush) per read would bound reads by the
 //! disk. So reads hand their row to this writer and wait; the writer takes every row that
 //! is waiting, inserts them in one statement and one commit, and then answers them all.
-//! Two lanes take turns at the queue, each on a connection of its own: while one batch
-//! commits, the other lane gathers the next one and sends it without waiting for the first.
+//! With more than one lane (`MEDCONNECT_AUDIT_LANES`), lanes take turns at the queue, each
+//! on a connection of its own: while one batch commits, the next lane gathers the next one
+//! and sends it without waiting for the first.
 //! Nothing here is shared with other instances, and no request waits on a lock held by
 //! another request's transaction.
 
@@ -21,12 +22,13 @@ use crate::store;
 const MAX_BATCH: usize = 1024;
 /// Rows that may wait for a commit before appenders wait to hand theirs over.
 const QUEUE: usize = 16 * 1024;
-/// Batches in flight at once. With one, a batch's commit (about 1 ms for 30 rows on two
-/// cores, of which a quarter is PostgreSQL's CPU) had to end before the next batch was
-/// sent; two lanes served 16 % more profile reads and 6 % more record pages, three no more
-/// than two (benches/README.md, "two audit lanes"). Each lane keeps one connection of the
-/// audit pool.
-pub(crate) const LANES: usize = 2;
+/// The most batches in flight at once (`Config::audit_lanes`, one by default). With one
+/// lane a batch's commit ends before the next is sent, so commits share the most rows;
+/// on one machine (flush-bound, CPU idle) two lanes served 16 % more profile reads, three
+/// no more than two; on a CPU-bound one, one lane served 7 % more with 27 % less
+/// PostgreSQL work a row (benches/README.md, "two audit lanes", "one audit lane again"). Each lane keeps
+/// one connection of the audit pool.
+pub(crate) const MAX_LANES: usize = 4;
 
 struct Pending {
     row: AuditRow,
@@ -40,11 +42,11 @@ pub(crate) struct AuditWriter {
 }
 
 impl AuditWriter {
-    /// Starts the lanes committing on `pool`, which must have a connection for each.
-    pub fn start(pool: PgPool) -> Self {
+    /// Starts `lanes` lanes committing on `pool`, which must have a connection for each.
+    pub fn start(pool: PgPool, lanes: usize) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..LANES {
+        for _ in 0..lanes.max(1) {
             tokio::spawn(commit_batches(pool.clone(), receiver.clone()));
         }
         Self { queue }

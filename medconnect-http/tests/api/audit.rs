@@ -115,7 +115,13 @@ async fn a_read_answers_only_once_its_audit_row_is_durable() {
 
 #[tokio::test]
 async fn a_burst_of_reads_is_durable_before_each_answer_and_still_sealed() {
-    let w = ward(spawn_app().await).await;
+    for lanes in [1, 2, 4] {
+        a_burst_of_reads_with(lanes).await;
+    }
+}
+
+async fn a_burst_of_reads_with(lanes: usize) {
+    let w = ward(spawn_app_with(|c| c.audit_lanes = lanes).await).await;
     let path = format!("/patients/{}", w.patient);
     let reads = (0..64).map(|_| {
         let (path, token) = (path.clone(), w.doctor.access.clone());
@@ -129,7 +135,7 @@ async fn a_burst_of_reads_is_durable_before_each_answer_and_still_sealed() {
         .fetch_one(w.app.db())
         .await
         .expect("count");
-    assert_eq!(rows, 64);
+    assert_eq!(rows, 64, "with {lanes} lanes");
     // The lanes keep their connections; the sealer still has one of its own.
     w.wait_until_sealed().await;
     assert_eq!(w.verify("").await["intact"], true);
