@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Load figures of the HTTP server as ratios against a bare poem handler measured in the
-# same run (wrk on loopback). Bounded: each scenario runs DURATION seconds, ROUNDS times
-# (the median round is reported), about 14 scenarios in all.
+# same run (wrk on loopback). Bounded: each scenario runs DURATION seconds, ROUNDS times,
+# each round just after a BARE_DURATION-second round of the bare handler; a round's ratio
+# is against that bare round, and the round with the median ratio is reported. About 14
+# scenarios in all (the machines this ran on changed speed by a fifth within minutes, so a
+# single bare measurement at the start could not be compared with a scenario minutes later).
 #
 #   benches/load.sh                      # builds the release server and measures it
 #   MEDCONNECT_BIN=/tmp/old/medconnect LABEL=before benches/load.sh
 #
-# Environment: DURATION (10), ROUNDS (3), CONNS (64), POOL (10, the server's pool size),
+# Environment: DURATION (10), BARE_DURATION (5), ROUNDS (3), CONNS (64), POOL (10, the server's pool size),
 # DB_TRANSPORT (socket, as scripts/run connects, or tcp), CACHE (redis: a private Redis,
 # as scripts/run starts; off: MEDCONNECT_CACHE=off; stopped: REDIS_URL pointing at a
 # Redis that is down), MEDCONNECT_BIN (a server binary to measure instead of this
@@ -18,6 +21,7 @@ cd "$(dirname "$0")/.."
 source scripts/postgres.sh
 source scripts/redis.sh
 DURATION="${DURATION:-10}"
+BARE_DURATION="${BARE_DURATION:-5}"
 ROUNDS="${ROUNDS:-3}"
 CONNS="${CONNS:-64}"
 POOL="${POOL:-10}"
@@ -132,12 +136,15 @@ lock_waiters() {
     awk -v s="$sum" -v n="$n" 'BEGIN { printf "%.1f", s / n }'
 }
 
-# scenario NAME INSTANCES PATH [VAR=value...]: runs ROUNDS rounds; prints
-# "name rps p50 p99 c500 c503 c429 idle%" (idle%: the machine's CPU left idle during the round).
+# scenario NAME INSTANCES PATH [VAR=value...]: runs ROUNDS rounds, each after a round of
+# the bare handler; prints the round with the median ratio to its bare round:
+# "name rps p50 p99 c500 c503 c429 idle% ratio bare_rps" (idle%: the machine's CPU left idle
+# during the round).
 scenario() {
     local name=$1 instances=$2 path=$3; shift 3
-    local rounds=()
+    local rounds=() bare_round=""
     for _ in $(seq 1 "$ROUNDS"); do
+        [ "$name" = bare ] || bare_round=$(DURATION=$BARE_DURATION wrk_one $BARE / "$CONNS" | field rps)
         local idle0 total0
         idle0=$(idle_jiffies); total0=$(total_jiffies)
         if [ "$instances" = 2 ]; then
@@ -158,16 +165,17 @@ scenario() {
         fi
         local idle_pct
         idle_pct=$(awk -v i=$(( $(idle_jiffies) - idle0 )) -v t=$(( $(total_jiffies) - total0 )) 'BEGIN { printf "%.0f", 100 * i / t }')
-        rounds[-1]="${rounds[-1]} $idle_pct"
+        rounds[-1]="$(echo "${rounds[-1]} $idle_pct" | awk -v bare="${bare_round:-}" '{
+            b = (bare == "" ? $1 : bare); printf "%s %.4f %.1f\n", $0, $1 / b, b }')"
     done
-    printf '%s\n' "${rounds[@]}" | sort -n -k1 | sed -n "$(((ROUNDS + 1) / 2))p" | sed "s/^/$name /"
+    printf '%s\n' "${rounds[@]}" | sort -g -k8 | sed -n "$(((ROUNDS + 1) / 2))p" | sed "s/^/$name /"
 }
 
 results=()
 say "bare poem handler"
 results+=("$(scenario bare $BARE /)")
 results+=("$(scenario health $A /health)")
-(sleep 2; lock_waiters $((DURATION - 4)) >/tmp/load-lock-waiters) &
+(sleep $((BARE_DURATION + 2)); lock_waiters $((DURATION - 4)) >/tmp/load-lock-waiters) &
 waiters=$!
 results+=("$(scenario patient-1 $A "/patients/$PATIENT" TOKEN="$DOCTOR")")
 wait $waiters
@@ -186,7 +194,7 @@ results+=("$(scenario interactions-varied-1 $A /interactions/check TOKEN="$DOCTO
 say "reads while 20 sign-ins per second run beside them"
 signins_log=$(mktemp)
 # Two connections, each pausing 70 ms after an answer that takes about 30 ms: about 20/s.
-(DURATION=$((DURATION * ROUNDS + 2)) wrk_one $B /login 2 METHOD=POST BODY="$LOGIN_BODY" PACE_MS=70 >"$signins_log" 2>/dev/null) &
+(DURATION=$(((DURATION + BARE_DURATION) * ROUNDS + 2)) wrk_one $B /login 2 METHOD=POST BODY="$LOGIN_BODY" PACE_MS=70 >"$signins_log" 2>/dev/null) &
 signins=$!
 sleep 1
 results+=("$(scenario patient-1-with-sign-ins $A "/patients/$PATIENT" TOKEN="$DOCTOR")")
@@ -195,7 +203,7 @@ signed_in=$(cat "$signins_log")
 
 say "reads while 50 refused requests per second arrive"
 refusals_log=$(mktemp)
-(DURATION=$((DURATION * ROUNDS + 2)) wrk_one $A "/patients/$PATIENT" 1 TOKEN="$STRANGER" PACE_MS=20 >"$refusals_log" 2>/dev/null) &
+(DURATION=$(((DURATION + BARE_DURATION) * ROUNDS + 2)) wrk_one $A "/patients/$PATIENT" 1 TOKEN="$STRANGER" PACE_MS=20 >"$refusals_log" 2>/dev/null) &
 refusals=$!
 sleep 1
 results+=("$(scenario patient-1-with-refusals $A "/patients/$PATIENT" TOKEN="$DOCTOR")")
@@ -207,13 +215,12 @@ results+=("$(scenario login-1 $A /login METHOD=POST BODY="$LOGIN_BODY")")
 rss_a=$(awk '/VmHWM/ { print $2 }' "/proc/$pid_a/status")
 rss_b=$(awk '/VmHWM/ { print $2 }' "/proc/$pid_b/status")
 
-bare_rps=$(printf '%s\n' "${results[@]}" | awk '$1 == "bare" { print $2 }')
 echo
-echo "Load run '$LABEL' $(date -u +%Y-%m-%dT%H:%MZ): $CONNS connections, ${DURATION}s x $ROUNDS rounds (median), pool $POOL, database over ${DB_TRANSPORT:-socket}, cache ${CACHE:-redis}, $(nproc) CPUs"
+echo "Load run '$LABEL' $(date -u +%Y-%m-%dT%H:%MZ): $CONNS connections, ${DURATION}s x $ROUNDS rounds (the median ratio), each after ${BARE_DURATION}s of the bare handler, pool $POOL, database over ${DB_TRANSPORT:-socket}, cache ${CACHE:-redis}, $(nproc) CPUs"
 echo
-echo "| scenario | req/s | × bare | p50 ms | p99 ms | 500s | 503s | 429s | CPU idle |"
-echo "|---|---|---|---|---|---|---|---|---|"
-printf '%s\n' "${results[@]}" | awk -v bare="$bare_rps" '{ printf "| %s | %.0f | %.3f | %s | %s | %s | %s | %s | %s %% |\n", $1, $2, $2 / bare, $3, $4, $5, $6, $7, $8 }'
+echo "| scenario | req/s | × bare | bare just before, req/s | p50 ms | p99 ms | 500s | 503s | 429s | CPU idle |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${results[@]}" | awk '{ printf "| %s | %.0f | %.3f | %.0f | %s | %s | %s | %s | %s | %s %% |\n", $1, $2, $9, $10, $3, $4, $5, $6, $7, $8 }'
 echo
 echo "Sign-ins alongside patient-1-with-sign-ins: $(echo "$signed_in" | field rps) per second, $(echo "$signed_in" | field ok) signed in, 503 $(echo "$signed_in" | field c503)"
 echo "Refused requests alongside patient-1-with-refusals: $(echo "$refused" | field rps) req/s, 4xx $(echo "$refused" | field c4xx), 500 $(echo "$refused" | field c500), 503 $(echo "$refused" | field c503)"
