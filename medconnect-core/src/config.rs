@@ -52,8 +52,8 @@ pub struct Config {
     /// `MEDCONNECT_AUDIT_LANES` (1–4, default 1): audit batches of this instance committing
     /// at once. A second lane overlaps one batch's insert with the other's disk flush, which
     /// pays on one instance whose disk flushes slowly while CPU idles; but it halves the rows
-    /// a commit shares, and PostgreSQL's work per audited read grew by a third (measured), which
-    /// every instance of a deployment pays on the shared database (benches/README.md,
+    /// a commit shares, and PostgreSQL's work per audited read grew by a third (measured),
+    /// which every instance of a deployment pays on the shared database (benches/README.md,
     /// "one audit lane again").
     pub audit_lanes: usize,
     /// `REDIS_URL`: the cache shared by every instance. Without it, an in-process cache

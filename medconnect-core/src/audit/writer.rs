@@ -26,8 +26,8 @@ const QUEUE: usize = 16 * 1024;
 /// lane a batch's commit ends before the next is sent, so commits share the most rows;
 /// on one machine (flush-bound, CPU idle) two lanes served 16 % more profile reads, three
 /// no more than two; on a CPU-bound one, one lane served 7 % more with 27 % less
-/// PostgreSQL work a row (benches/README.md, "two audit lanes", "one audit lane again"). Each lane keeps
-/// one connection of the audit pool.
+/// PostgreSQL work a row (benches/README.md, "two audit lanes", "one audit lane again").
+/// Each lane keeps one connection of the audit pool.
 pub(crate) const MAX_LANES: usize = 4;
 
 struct Pending {
