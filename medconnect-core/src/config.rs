@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::audit::writer::MAX_LANES;
 use crate::error::{Error, Result};
 use crate::keys::SecretKey;
 
@@ -174,7 +175,7 @@ impl Config {
         let queue = 16 * config.hash_workers as u64;
         config.hash_queue = usize::try_from(number("MEDCONNECT_HASH_QUEUE", queue, 1..=100_000)?).unwrap_or(16);
         config.audit_seal_within = Duration::from_millis(number("MEDCONNECT_AUDIT_SEAL_MS", 1000, 50..=3_600_000)?);
-        config.audit_lanes = usize::try_from(number("MEDCONNECT_AUDIT_LANES", 1, 1..=4)?).unwrap_or(1);
+        config.audit_lanes = usize::try_from(number("MEDCONNECT_AUDIT_LANES", 1, 1..=MAX_LANES as u64)?).unwrap_or(1);
         config.redis_url = var("REDIS_URL");
         config.cache_enabled = !var("MEDCONNECT_CACHE").is_some_and(|v| matches!(v.as_str(), "off" | "0" | "false"));
         if let Some(namespace) = var("MEDCONNECT_CACHE_NAMESPACE") {

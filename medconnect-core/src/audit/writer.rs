@@ -42,11 +42,12 @@ pub(crate) struct AuditWriter {
 }
 
 impl AuditWriter {
-    /// Starts `lanes` lanes committing on `pool`, which must have a connection for each.
+    /// Starts `lanes` lanes (1 to `MAX_LANES`, as `MedConnect::start` clamps them)
+    /// committing on `pool`, which must have a connection for each.
     pub fn start(pool: PgPool, lanes: usize) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..lanes.max(1) {
+        for _ in 0..lanes {
             tokio::spawn(commit_batches(pool.clone(), receiver.clone()));
         }
         Self { queue }
