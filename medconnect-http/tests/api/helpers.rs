@@ -91,6 +91,11 @@ pub async fn spawn_app_configured(
     if let Ok(url) = std::env::var("MEDCONNECT_TEST_REDIS_URL") {
         config.redis_url = Some(url);
         config.cache_namespace = database_url.rsplit('/').next().unwrap_or("medconnect").to_owned();
+        // Many servers run at once on two cores here: a Redis reply can come after the
+        // production timeout (100 ms) with nothing wrong, and the instance would then
+        // rightly go to PostgreSQL, which tests of sharing would read as a fault. Tests of
+        // faults set their own short timeout.
+        config.redis_timeout = std::time::Duration::from_secs(2);
     }
     tweak(&mut config);
     let core = MedConnect::connect(config).await.expect("connect and migrate");
